@@ -1,0 +1,202 @@
+/* cladding plugin ABI.
+ *
+ * A plugin is a libtool module that exports exactly one symbol,
+ * `cladding_plugin`, a `const struct cladding_plugin`.  The core loads every
+ * module it finds, checks the ABI major version, and registers the commands of
+ * the table.  A handler reaches the core only through the services table it is
+ * given; no jansson or libuv type crosses this boundary.
+ *
+ * Compatibility rules:
+ * - The major version changes when a structure below changes layout or a
+ *   function changes meaning.  The core rejects plugins of another major.
+ * - The minor version grows when the services table gains entries at its
+ *   end.  A plugin that needs a newer entry checks `services->size` (or
+ *   `CLADDING_HAS_SERVICE`) before calling it.
+ */
+#ifndef CLADDING_PLUGIN_H
+#define CLADDING_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CLADDING_PLUGIN_ABI_MAJOR 1
+#define CLADDING_PLUGIN_ABI_MINOR 0
+#define CLADDING_PLUGIN_ABI_VERSION                                            \
+  ((uint32_t)CLADDING_PLUGIN_ABI_MAJOR << 16 | CLADDING_PLUGIN_ABI_MINOR)
+#define CLADDING_ABI_MAJOR_OF(version) ((uint32_t)(version) >> 16)
+
+/* The name of the one symbol a plugin exports. */
+#define CLADDING_PLUGIN_SYMBOL "cladding_plugin"
+
+#if defined(__GNUC__)
+#define CLADDING_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define CLADDING_EXPORT __attribute__((visibility("default")))
+#else
+#define CLADDING_PRINTF(fmt, args)
+#define CLADDING_EXPORT
+#endif
+
+/* Opaque per-invocation state owned by the core. */
+struct cladding_context;
+struct cladding_services;
+
+/* Flags of a command, checked by the core once before the handler runs. */
+enum cladding_command_flags {
+  /* Discovery must find a project, else "missing .cladding". */
+  CLADDING_NEEDS_PROJECT = 1u << 0,
+  /* Load and validate cladding.json before the handler (implies a project). */
+  CLADDING_NEEDS_CONFIG = 1u << 1,
+  /* `podman` must be an executable on PATH. */
+  CLADDING_NEEDS_PODMAN = 1u << 2,
+  /* Options are recognised only before the first positional argument; the
+   * rest of the command line reaches the handler untouched. */
+  CLADDING_OPTIONS_FIRST = 1u << 3,
+};
+
+/* One option of a command.  An option without `value_name` is a flag. */
+struct cladding_option {
+  const char *long_name; /* without the leading "--" */
+  char short_name;       /* 0 when the option has no short form */
+  const char *value_name; /* e.g. "SECONDS"; NULL for a flag */
+  const char *help;       /* one line, printed by `cladding help COMMAND` */
+};
+
+/* One command.  A table of commands ends with an entry whose name is NULL. */
+struct cladding_command {
+  const char *name;
+  const char *summary;  /* the one-liner of the top-level help */
+  const char *synopsis; /* arguments after the command name, may be "" */
+  const struct cladding_option *options; /* ends with long_name NULL; may be NULL */
+  unsigned flags;                        /* enum cladding_command_flags */
+  int min_args;                          /* positional arguments required */
+  int max_args;                          /* -1 for no limit */
+  /* Runs the command with its positional arguments (argv[0] is the command
+   * name) and returns the exit status.  Handlers never call exit(). */
+  int (*handler)(struct cladding_context *ctx,
+                 const struct cladding_services *svc, int argc, char **argv);
+};
+
+/* Kinds of diagnostic line.  Each kind prints its own prefix on stderr,
+ * except CLADDING_LOG_PLAIN (stderr, no prefix) and CLADDING_LOG_OUT (stdout,
+ * no prefix). */
+enum cladding_log_kind {
+  CLADDING_LOG_ERROR,    /* "error: " */
+  CLADDING_LOG_HINT,     /* "hint: " */
+  CLADDING_LOG_MISSING,  /* "missing: " */
+  CLADDING_LOG_OUTDATED, /* "outdated: " */
+  CLADDING_LOG_WARNING,  /* "warning: " */
+  CLADDING_LOG_FILE,     /* "file: " */
+  CLADDING_LOG_PLAIN,
+  CLADDING_LOG_OUT,
+};
+
+/* Components of a project, in their start order. */
+enum cladding_component {
+  CLADDING_COMPONENT_AGENT,
+  CLADDING_COMPONENT_NW_SANDBOX,
+  CLADDING_COMPONENT_FS_SANDBOX,
+  CLADDING_COMPONENT_PROXY,
+};
+
+/* One resolved `--volume` of a component, valid while the context lives. */
+struct cladding_volume {
+  const char *source;  /* host path or volume name */
+  const char *target;  /* path inside the container, normalised */
+  const char *options; /* "", "ro", "ro,nocopy", possibly with ",z" */
+  int is_bind;         /* 1 for a host path, 0 for a named volume */
+};
+
+/* The services the core offers to handlers.  The table starts with its ABI
+ * version and its size and only grows at the end. */
+struct cladding_services {
+  uint32_t abi_version; /* CLADDING_PLUGIN_ABI_VERSION of the core */
+  uint32_t size;        /* sizeof(struct cladding_services) in the core */
+
+  /* Diagnostics (spec: error, hint, missing, ... lines, then one final
+   * line).  `fail` prints the final line and returns `status`, so a handler
+   * ends with `return svc->fail(ctx, 1, "missing tools");`. */
+  void (*log)(struct cladding_context *ctx, enum cladding_log_kind kind,
+              const char *fmt, ...) CLADDING_PRINTF(3, 4);
+  int (*fail)(struct cladding_context *ctx, int status, const char *fmt, ...)
+      CLADDING_PRINTF(3, 4);
+  /* Prints "error: <message>" and the command's usage line; returns 2. */
+  int (*usage_error)(struct cladding_context *ctx, const char *fmt, ...)
+      CLADDING_PRINTF(2, 3);
+
+  /* Parsed options.  `option` returns the last value given for a valued
+   * option, "" for a flag that was given, and NULL when absent. */
+  const char *(*option)(struct cladding_context *ctx, const char *long_name);
+  /* Every value of a repeatable option, in command-line order. */
+  size_t (*option_values)(struct cladding_context *ctx, const char *long_name,
+                          const char *const **values);
+
+  /* Paths.  Project paths are absolute; NULL when the command has none. */
+  const char *(*cwd)(struct cladding_context *ctx);
+  const char *(*project_root)(struct cladding_context *ctx); /* ROOT */
+  const char *(*project_dir)(struct cladding_context *ctx);  /* PROJ */
+  /* 1 when ROOT came from --project-root or discovery, 0 when it is the
+   * default `<cwd>/.cladding` of a command without a project. */
+  int (*project_found)(struct cladding_context *ctx);
+  const char *(*data_dir)(struct cladding_context *ctx);
+  const char *(*libexec_dir)(struct cladding_context *ctx);
+
+  /* Configuration (valid for commands with CLADDING_NEEDS_CONFIG). */
+  const char *(*config_name)(struct cladding_context *ctx);
+  int (*config_enabled)(struct cladding_context *ctx,
+                        enum cladding_component component);
+  const char *(*config_image)(struct cladding_context *ctx,
+                              enum cladding_component component);
+  int (*config_use_runsc)(struct cladding_context *ctx);
+  const char *(*config_base_image)(struct cladding_context *ctx);
+  size_t (*config_proxy_host_count)(struct cladding_context *ctx);
+  int (*config_proxy_host)(struct cladding_context *ctx, size_t index,
+                           const char **hostname, const char **address);
+  /* Volumes of a component after defaults and custom mounts (without the
+   * socket directories, which the runtime adds). */
+  size_t (*volume_count)(struct cladding_context *ctx,
+                         enum cladding_component component);
+  const struct cladding_volume *(*volume)(struct cladding_context *ctx,
+                                          enum cladding_component component,
+                                          size_t index);
+
+  /* Quotes `argv` for a POSIX shell, elements joined by single spaces.
+   * The caller frees the result with free(). */
+  char *(*shell_quote_argv)(const char *const *argv);
+  /* Prints "+ <quoted argv>" on stderr when tracing is on. */
+  void (*trace)(struct cladding_context *ctx, const char *const *argv);
+  void (*set_trace)(struct cladding_context *ctx, int on);
+
+  /* Writes `len` bytes to `path` through a temporary file in the same
+   * directory and a rename, so readers see the old or the new file, never a
+   * part.  Returns 0 or a negative errno. */
+  int (*write_file_atomic)(const char *path, const void *data, size_t len,
+                           unsigned mode);
+};
+
+/* Tells whether `svc` is recent enough to contain `member`. */
+#define CLADDING_HAS_SERVICE(svc, member)                                      \
+  ((svc)->size >= offsetof(struct cladding_services, member) +                 \
+                      sizeof((svc)->member))
+
+/* The exported description of a plugin. */
+struct cladding_plugin {
+  uint32_t abi_version; /* CLADDING_PLUGIN_ABI_VERSION the plugin was built with */
+  const char *name;
+  const char *version;
+  const struct cladding_command *commands; /* ends with name NULL */
+  /* Optional hooks, called once after loading and once before unloading.
+   * A non-zero return from init skips the plugin with a warning. */
+  int (*init)(const struct cladding_services *services);
+  void (*fini)(void);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLADDING_PLUGIN_H */

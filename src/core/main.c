@@ -1,0 +1,5 @@
+#include "config-host.h"
+int main(void)
+{
+  return 0;
+}
