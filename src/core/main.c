@@ -1,5 +1,8 @@
 #include "config-host.h"
-int main(void)
+
+#include "cli.h"
+
+int main(int argc, char **argv)
 {
-  return 0;
+  return cl_main(argc, argv);
 }

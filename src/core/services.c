@@ -1,0 +1,279 @@
+#include "config-host.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "context.h"
+#include "util.h"
+
+static void svc_log(struct cladding_context *ctx, enum cladding_log_kind kind,
+                    const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  cl_vlog(kind, fmt, ap);
+  va_end(ap);
+}
+
+static int svc_fail(struct cladding_context *ctx, int status, const char *fmt,
+                    ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  cl_vlog(CLADDING_LOG_PLAIN, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+static int svc_usage_error(struct cladding_context *ctx, const char *fmt, ...)
+{
+  cleanup_free char *message = NULL;
+  va_list ap;
+
+  va_start(ap, fmt);
+  message = cl_vasprintf(fmt, ap);
+  va_end(ap);
+  return cl_usage_error(ctx->command ? ctx->command->command : NULL, "%s",
+                        message);
+}
+
+static const struct cl_option_value *find_option(struct cladding_context *ctx,
+                                                 const char *long_name)
+{
+  for (size_t i = 0; i < ctx->option_count; i++) {
+    if (strcmp(ctx->options[i].option->long_name, long_name) == 0)
+      return &ctx->options[i];
+  }
+  return NULL;
+}
+
+static const char *svc_option(struct cladding_context *ctx,
+                              const char *long_name)
+{
+  const struct cl_option_value *value = find_option(ctx, long_name);
+
+  if (value == NULL || value->values.count == 0)
+    return NULL;
+  return value->values.items[value->values.count - 1];
+}
+
+static size_t svc_option_values(struct cladding_context *ctx,
+                                const char *long_name,
+                                const char *const **values)
+{
+  const struct cl_option_value *value = find_option(ctx, long_name);
+
+  if (value == NULL || value->values.count == 0) {
+    *values = NULL;
+    return 0;
+  }
+  *values = (const char *const *)value->values.items;
+  return value->values.count;
+}
+
+static const char *svc_cwd(struct cladding_context *ctx)
+{
+  return ctx->cwd;
+}
+
+static const char *svc_project_root(struct cladding_context *ctx)
+{
+  return ctx->project_root;
+}
+
+static const char *svc_project_dir(struct cladding_context *ctx)
+{
+  return ctx->project_dir;
+}
+
+static int svc_project_found(struct cladding_context *ctx)
+{
+  return ctx->project_found;
+}
+
+static const char *svc_data_dir(struct cladding_context *ctx)
+{
+  return ctx->data_dir;
+}
+
+static const char *svc_libexec_dir(struct cladding_context *ctx)
+{
+  return ctx->libexec_dir;
+}
+
+static const char *svc_config_name(struct cladding_context *ctx)
+{
+  return ctx->config_loaded ? ctx->config.name : NULL;
+}
+
+static const struct cl_component_config *
+component_config(struct cladding_context *ctx,
+                 enum cladding_component component)
+{
+  if (!ctx->config_loaded)
+    return NULL;
+  switch (component) {
+  case CLADDING_COMPONENT_AGENT:
+    return &ctx->config.agent;
+  case CLADDING_COMPONENT_NW_SANDBOX:
+    return &ctx->config.nw_sandbox;
+  case CLADDING_COMPONENT_FS_SANDBOX:
+    return &ctx->config.fs_sandbox;
+  case CLADDING_COMPONENT_PROXY:
+    break;
+  }
+  return NULL;
+}
+
+static int svc_config_enabled(struct cladding_context *ctx,
+                              enum cladding_component component)
+{
+  const struct cl_component_config *config = component_config(ctx, component);
+
+  if (component == CLADDING_COMPONENT_PROXY)
+    return ctx->config_loaded;
+  return config != NULL && config->enabled;
+}
+
+static const char *svc_config_image(struct cladding_context *ctx,
+                                    enum cladding_component component)
+{
+  const struct cl_component_config *config = component_config(ctx, component);
+
+  if (component == CLADDING_COMPONENT_PROXY)
+    return ctx->config_loaded ? ctx->config.proxy_image : NULL;
+  return config != NULL ? config->image : NULL;
+}
+
+static int svc_config_use_runsc(struct cladding_context *ctx)
+{
+  return ctx->config_loaded && ctx->config.use_runsc;
+}
+
+static const char *svc_config_base_image(struct cladding_context *ctx)
+{
+  return ctx->config_loaded ? ctx->config.base_image : NULL;
+}
+
+static size_t svc_config_proxy_host_count(struct cladding_context *ctx)
+{
+  return ctx->config_loaded ? ctx->config.proxy_host_count : 0;
+}
+
+static int svc_config_proxy_host(struct cladding_context *ctx, size_t index,
+                                 const char **hostname, const char **address)
+{
+  if (!ctx->config_loaded || index >= ctx->config.proxy_host_count)
+    return -1;
+  *hostname = ctx->config.proxy_hosts[index].hostname;
+  *address = ctx->config.proxy_hosts[index].address;
+  return 0;
+}
+
+/* Resolves the volumes of a component once per invocation. */
+static bool prepare_volumes(struct cladding_context *ctx,
+                            enum cladding_component component)
+{
+  struct cl_volume_list *list = &ctx->volumes[component];
+
+  if (!ctx->config_loaded || component > CLADDING_COMPONENT_PROXY)
+    return false;
+  if (ctx->volumes_ready[component])
+    return true;
+
+  cl_component_volumes(&ctx->config, ctx->project_root, component,
+                       cl_selinux_enabled(), list);
+  ctx->volume_views[component] =
+      cl_xcalloc(list->count, sizeof(struct cladding_volume));
+  for (size_t i = 0; i < list->count; i++) {
+    ctx->volume_views[component][i].source = list->items[i].source;
+    ctx->volume_views[component][i].target = list->items[i].target;
+    ctx->volume_views[component][i].options = list->items[i].options;
+    ctx->volume_views[component][i].is_bind = list->items[i].bind;
+  }
+  ctx->volumes_ready[component] = true;
+  return true;
+}
+
+static size_t svc_volume_count(struct cladding_context *ctx,
+                               enum cladding_component component)
+{
+  if (!prepare_volumes(ctx, component))
+    return 0;
+  return ctx->volumes[component].count;
+}
+
+static const struct cladding_volume *
+svc_volume(struct cladding_context *ctx, enum cladding_component component,
+           size_t index)
+{
+  if (!prepare_volumes(ctx, component) ||
+      index >= ctx->volumes[component].count)
+    return NULL;
+  return &ctx->volume_views[component][index];
+}
+
+static void svc_trace(struct cladding_context *ctx, const char *const *argv)
+{
+  cleanup_free char *line = NULL;
+
+  if (!ctx->trace)
+    return;
+  line = cl_shell_quote_argv(argv);
+  cl_log(CLADDING_LOG_PLAIN, "+ %s", line);
+}
+
+static void svc_set_trace(struct cladding_context *ctx, int on)
+{
+  ctx->trace = on != 0;
+}
+
+const struct cladding_services cl_services = {
+    .abi_version = CLADDING_PLUGIN_ABI_VERSION,
+    .size = sizeof(struct cladding_services),
+    .log = svc_log,
+    .fail = svc_fail,
+    .usage_error = svc_usage_error,
+    .option = svc_option,
+    .option_values = svc_option_values,
+    .cwd = svc_cwd,
+    .project_root = svc_project_root,
+    .project_dir = svc_project_dir,
+    .project_found = svc_project_found,
+    .data_dir = svc_data_dir,
+    .libexec_dir = svc_libexec_dir,
+    .config_name = svc_config_name,
+    .config_enabled = svc_config_enabled,
+    .config_image = svc_config_image,
+    .config_use_runsc = svc_config_use_runsc,
+    .config_base_image = svc_config_base_image,
+    .config_proxy_host_count = svc_config_proxy_host_count,
+    .config_proxy_host = svc_config_proxy_host,
+    .volume_count = svc_volume_count,
+    .volume = svc_volume,
+    .shell_quote_argv = cl_shell_quote_argv,
+    .trace = svc_trace,
+    .set_trace = svc_set_trace,
+    .write_file_atomic = cl_write_file_atomic,
+};
+
+void cl_context_free(struct cladding_context *ctx)
+{
+  for (size_t i = 0; i < ctx->option_count; i++)
+    cl_strv_free(&ctx->options[i].values);
+  free(ctx->options);
+  free(ctx->cwd);
+  free(ctx->project_root);
+  free(ctx->project_dir);
+  free(ctx->explicit_root);
+  for (size_t i = 0; i <= CLADDING_COMPONENT_PROXY; i++) {
+    cl_volume_list_free(&ctx->volumes[i]);
+    free(ctx->volume_views[i]);
+  }
+  if (ctx->config_loaded)
+    cl_config_free(&ctx->config);
+}

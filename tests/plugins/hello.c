@@ -1,0 +1,59 @@
+/* A well-formed test plugin: `greet` prints its arguments and options. */
+#include "config-host.h"
+
+#include <cladding/plugin.h>
+
+static int greet(struct cladding_context *ctx,
+                 const struct cladding_services *svc, int argc, char **argv)
+{
+  const char *loud = svc->option(ctx, "loud");
+  const char *name = svc->option(ctx, "name");
+
+  svc->log(ctx, CLADDING_LOG_OUT, "hello %s%s", name ? name : "world",
+           loud ? "!" : "");
+  for (int i = 1; i < argc; i++)
+    svc->log(ctx, CLADDING_LOG_OUT, "arg %s", argv[i]);
+  if (svc->project_root(ctx) != NULL)
+    svc->log(ctx, CLADDING_LOG_OUT, "root %s", svc->project_root(ctx));
+  return 0;
+}
+
+static int where(struct cladding_context *ctx,
+                 const struct cladding_services *svc, int argc, char **argv)
+{
+  svc->log(ctx, CLADDING_LOG_OUT, "root %s", svc->project_root(ctx));
+  svc->log(ctx, CLADDING_LOG_OUT, "dir %s", svc->project_dir(ctx));
+  return 0;
+}
+
+static int fail_with(struct cladding_context *ctx,
+                     const struct cladding_services *svc, int argc, char **argv)
+{
+  svc->log(ctx, CLADDING_LOG_ERROR, "something broke");
+  svc->log(ctx, CLADDING_LOG_HINT, "try again");
+  return svc->fail(ctx, 3, "broken");
+}
+
+static const struct cladding_option greet_options[] = {
+    {"loud", 'l', NULL, "Greet loudly"},
+    {"name", 0, "NAME", "Who to greet"},
+    {0},
+};
+
+static const struct cladding_command commands[] = {
+    {"greet", "Print a greeting", "[--loud] [--name NAME] [ARG]...",
+     greet_options, 0, 0, -1, greet},
+    {"where", "Print the project paths", "", NULL, CLADDING_NEEDS_PROJECT, 0,
+     0, where},
+    {"needs-podman", "Require podman", "", NULL, CLADDING_NEEDS_PODMAN, 0, 0,
+     where},
+    {"fail", "Fail with status 3", "", NULL, 0, 0, 0, fail_with},
+    {0},
+};
+
+CLADDING_EXPORT const struct cladding_plugin cladding_plugin = {
+    .abi_version = CLADDING_PLUGIN_ABI_VERSION,
+    .name = "hello",
+    .version = "1.2.3",
+    .commands = commands,
+};
