@@ -1,0 +1,1 @@
+# The runtime specification and the inventory (filled in by their owner).
