@@ -30,7 +30,7 @@ struct cl_mount_entry {
   char *volume;    /* the `volume` value as written; NULL */
   bool read_only;  /* forced true for a mask (neither hostPath nor volume) */
   bool ignore;
-  bool relabel;    /* default true */
+  bool relabel;     /* default true */
   unsigned targets; /* enum cl_target bits, defaults applied */
 };
 
@@ -68,10 +68,13 @@ int cl_config_load(const char *root, struct cl_config *config,
 void cl_config_free(struct cl_config *config);
 
 /* Tells whether `name` is a hostname of the proxy-list grammar, without a
- * leading dot: labels of letters, digits, '-' and '_', not starting or
- * ending with '-', joined by single dots, 253 characters at most. */
+ * leading dot: labels of 1 to 63 letters, digits, '-' and '_', not starting
+ * or ending with '-', joined by single dots, 253 characters at most.  A name
+ * whose last label is all digits is rejected, so "10.0.0.1" is not a
+ * hostname; check cl_is_ipv4() for that. */
 bool cl_is_hostname(const char *name);
-/* Tells whether `text` is a dotted-quad IPv4 address. */
+/* Tells whether `text` is a dotted-quad IPv4 address: four decimal numbers
+ * from 0 to 255 without leading zeros. */
 bool cl_is_ipv4(const char *text);
 
 #endif

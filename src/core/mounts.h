@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "util.h"
 
 /* One `--volume SRC:DST[:OPTS]`. */
 struct cl_volume {
@@ -31,7 +32,9 @@ char *cl_mount_fragment(const char *mount);
 /* Builds the default volumes of `component`, then applies every entry that
  * targets it (replace in place, append, or remove for `ignore`).  The socket
  * directories are not included.  With `selinux`, bind mounts get the shared
- * relabel option `z` (custom ones unless `relabel` is false). */
+ * relabel option `z` (custom ones unless `relabel` is false).  For
+ * CLADDING_COMPONENT_PROXY the list is the Squid container's one volume,
+ * ROOT/runtime/proxy on /opt/cladding/proxy, and never has custom mounts. */
 void cl_component_volumes(const struct cl_config *config, const char *root,
                           enum cladding_component component, bool selinux,
                           struct cl_volume_list *out);
@@ -42,5 +45,23 @@ char *cl_volume_format(const struct cl_volume *volume);
 
 /* Tells whether SELinux is enabled: /sys/fs/selinux/enforce reads 1. */
 bool cl_selinux_enabled(void);
+/* The same test on another file, for tests: true when `enforce_path` exists
+ * and its first byte is '1'. */
+bool cl_selinux_enabled_at(const char *enforce_path);
+
+/* Lists the host paths that the bind mounts of the enabled components use,
+ * in first-use order without repeats: the agent's, the nw-sandbox's, the
+ * fs-sandbox's, then ROOT/tools of the proxy bridge.  Paths that `up` creates
+ * itself are left out (ROOT/runtime/proxy, ROOT/runtime/empty-mask and the
+ * socket directories of the enabled components), compared as whole
+ * strings. */
+void cl_required_host_paths(const struct cl_config *config, const char *root,
+                            struct cl_strv *out);
+
+/* Prints `missing: hostPath <p>` and `hint: create or relink <p>` for each
+ * required host path that does not exist (stat() follows symbolic links), then
+ * fails with "missing host paths".  Returns 0 or -1. */
+int cl_check_host_paths(const struct cl_config *config, const char *root,
+                        struct cl_error *err);
 
 #endif
