@@ -440,11 +440,21 @@ static int load_mount_path(const struct loader *ld, json_t *entry, size_t index,
   if (text[0] != '/')
     return mount_field_error(ld, index, "mount", NULL,
                              "mount path must be absolute");
+  /* Podman splits --volume at ':', so the value would be misread. */
+  if (strchr(text, ':') != NULL)
+    return mount_field_error(ld, index, "mount", NULL,
+                             "mount path must not contain ':'");
   out->mount = cl_mount_normalize(text);
   if (out->mount == NULL)
     return mount_field_error(ld, index, "mount", NULL,
                              "mount path must not contain '.' or '..' "
                              "components");
+  /* Replacing or ignoring the built-in mask would show the agent ROOT,
+   * and with it the other identities' socket directories. */
+  if (strcmp(out->mount, "/home/user/workspace/.cladding") == 0)
+    return mount_field_error(ld, index, "mount", NULL,
+                             "/home/user/workspace/.cladding is reserved "
+                             "for the built-in mask");
   return 0;
 }
 
@@ -459,6 +469,9 @@ static int load_mount_source(const struct loader *ld, json_t *entry,
 
     if (text == NULL)
       return mount_field_error(ld, index, "hostPath", NULL, "expected string");
+    if (strchr(text, ':') != NULL)
+      return mount_field_error(ld, index, "hostPath", NULL,
+                               "host path must not contain ':'");
     /* A relative path is joined as written: "../data" stays
      * "ROOT/../data", the same spelling podman and the checks see. */
     out->host_path =
@@ -467,6 +480,9 @@ static int load_mount_source(const struct loader *ld, json_t *entry,
   if (volume) {
     if (!json_is_string(volume))
       return mount_field_error(ld, index, "volume", NULL, "expected string");
+    if (strchr(json_string_value(volume), ':') != NULL)
+      return mount_field_error(ld, index, "volume", NULL,
+                               "volume name must not contain ':'");
     out->volume = cl_xstrdup(json_string_value(volume));
   }
   return 0;

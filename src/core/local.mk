@@ -5,6 +5,7 @@ src_core_libclcore_la_SOURCES = \
 	src/core/cli.c src/core/cli.h \
 	src/core/context.h \
 	src/core/log.c src/core/log.h \
+	src/core/process.c src/core/process.h \
 	src/core/project.c src/core/project.h \
 	src/core/quote.c \
 	src/core/registry.c src/core/registry.h \

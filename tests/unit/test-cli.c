@@ -241,7 +241,7 @@ static void unknown_command_lists_available(void **state)
   assert_int_equal(r.status, 2);
   assert_string_equal(after_warnings(r.err),
                       "error: unknown command 'frobnicate' (available: "
-                      "greet, where, needs-podman, fail, help)\n"
+                      "greet, where, needs-podman, show-config, fail, help)\n"
                       "usage: cladding <command> [<args>]\n");
   outcome_free(&r);
   free(dirs);
@@ -281,7 +281,8 @@ static void init_absent_is_not_installed(void **state)
 
   run_core(&r, dirs, NULL, (const char *[]){"init", NULL});
   assert_int_equal(r.status, 1);
-  assert_non_null(strstr(r.err, "error: 'init' is not installed (no plugin in "));
+  assert_non_null(
+      strstr(r.err, "error: 'init' is not installed (no plugin in "));
   assert_true(cl_str_has_suffix(r.err, "'init' is not installed\n"));
   outcome_free(&r);
   free(dirs);
@@ -349,9 +350,9 @@ static void options_and_positionals_mix(void **state)
   char *dirs = test_dir();
   struct outcome r;
 
-  run_core(&r, dirs, NULL,
-           (const char *[]){"greet", "a", "--name", "bob", "-l", "--", "--b",
-                            NULL});
+  run_core(
+      &r, dirs, NULL,
+      (const char *[]){"greet", "a", "--name", "bob", "-l", "--", "--b", NULL});
   assert_int_equal(r.status, 0);
   assert_true(cl_str_has_prefix(r.out, "hello bob!\narg a\narg --b\n"));
   outcome_free(&r);
@@ -412,8 +413,8 @@ static void project_root_option_anywhere(void **state)
   char *dirs = test_dir();
   char *top = harness_mkdtemp();
   char *sub = cl_path_join(top, "sub");
-  char *expected = cl_asprintf("root %s/sub/rel/.cladding\ndir %s/sub/rel\n",
-                               top, top);
+  char *expected =
+      cl_asprintf("root %s/sub/rel/.cladding\ndir %s/sub/rel\n", top, top);
   struct outcome r;
 
   assert_int_equal(cl_mkdir_p(sub, 0755), 0);
@@ -463,6 +464,58 @@ static void needs_podman_checks_path(void **state)
   free(dirs);
 }
 
+static void needs_config_loads_it(void **state)
+{
+  char *dirs = test_dir();
+  char *top = harness_mkdtemp();
+  char *root = cl_path_join(top, ".cladding");
+  char *config = cl_path_join(root, "cladding.json");
+  char *expected = NULL;
+  struct outcome r;
+
+  assert_int_equal(cl_mkdir_p(root, 0755), 0);
+  harness_write(config, "{\"name\": \"demo\", \"agent\": {},\n"
+                        " \"mounts\": [{\"mount\": \"/data//x/\", "
+                        "\"hostPath\": \"../data\", \"readOnly\": true}]}\n");
+  run_core(&r, dirs, top, (const char *[]){"show-config", NULL});
+  assert_int_equal(r.status, 0);
+  expected = cl_asprintf(
+      "name demo\n"
+      "agent enabled=1 image=localhost/cladding-agent:latest volumes=6\n"
+      "  %1$s/config:/opt/config:ro\n"
+      "  %1$s/tools:/opt/tools:ro\n"
+      "  %1$s/home:/home/user\n"
+      "  %1$s/..:/home/user/workspace\n"
+      "  %1$s/runtime/empty-mask:/home/user/workspace/.cladding:ro\n"
+      "  %1$s/../data:/data/x:ro\n"
+      "nw-sandbox enabled=0 image=localhost/cladding-sandbox:latest "
+      "volumes=5\n",
+      root);
+  assert_true(cl_str_has_prefix(r.out, expected));
+  outcome_free(&r);
+  free(expected);
+
+  /* An invalid file stops the command before its handler runs. */
+  harness_write(config, "{\"name\": \"Demo\", \"agent\": {}}\n");
+  run_core(&r, dirs, top, (const char *[]){"show-config", NULL});
+  assert_int_equal(r.status, 1);
+  assert_string_equal(r.out, "");
+  expected = cl_asprintf("error: config key 'name' must be lowercase "
+                         "alphanumeric ([a-z0-9]+)\n"
+                         "file: %s\n"
+                         "invalid name\n",
+                         config);
+  assert_string_equal(after_warnings(r.err), expected);
+  outcome_free(&r);
+
+  harness_rmtree(top);
+  free(expected);
+  free(config);
+  free(root);
+  free(top);
+  free(dirs);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -484,6 +537,7 @@ int main(void)
       cmocka_unit_test(needs_project_reports_missing),
       cmocka_unit_test(project_root_option_anywhere),
       cmocka_unit_test(needs_podman_checks_path),
+      cmocka_unit_test(needs_config_loads_it),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -747,6 +747,44 @@ static void test_name_checked_after_mounts(void **state)
                  "file: @FILE@\n");
 }
 
+static void test_colon_in_mount_fields(void **state)
+{
+  struct fixture *f = *state;
+
+  expect_invalid(f,
+                 "{'name': 'demo', 'agent': {}, 'mounts': [{'mount': '/a:b'}]}",
+                 "error: cladding.json invalid field 'mounts[0].mount' (mount "
+                 "path must not contain ':')\n"
+                 "file: @FILE@\n");
+  expect_invalid(
+      f,
+      "{'name': 'demo', 'agent': {}, 'mounts': [{'mount': '/a',"
+      " 'hostPath': '/srv/x:ro'}]}",
+      "error: cladding.json invalid field 'mounts[0].hostPath' (host "
+      "path must not contain ':')\n"
+      "file: @FILE@\n");
+  expect_invalid(
+      f,
+      "{'name': 'demo', 'agent': {}, 'mounts': [{'mount': '/a',"
+      " 'volume': 'v:ro'}]}",
+      "error: cladding.json invalid field 'mounts[0].volume' (volume "
+      "name must not contain ':')\n"
+      "file: @FILE@\n");
+}
+
+static void test_reserved_mask_path(void **state)
+{
+  struct fixture *f = *state;
+
+  expect_invalid(f,
+                 "{'name': 'demo', 'agent': {}, 'mounts': [{'mount': "
+                 "'/home/user/workspace/.cladding/', 'ignore': true}]}",
+                 "error: cladding.json invalid field 'mounts[0].mount' "
+                 "(/home/user/workspace/.cladding is reserved for the "
+                 "built-in mask)\n"
+                 "file: @FILE@\n");
+}
+
 static void test_name_patterns(void **state)
 {
   struct fixture *f = *state;
@@ -1452,6 +1490,8 @@ int main(void)
       TEST(test_name_uppercase),
       TEST(test_name_checked_after_mounts),
       TEST(test_name_patterns),
+      TEST(test_colon_in_mount_fields),
+      TEST(test_reserved_mask_path),
       TEST(test_mounts_not_array),
       TEST(test_mounts_null_not_array),
       TEST(test_mounts_empty_array),
