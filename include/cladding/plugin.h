@@ -44,6 +44,7 @@ extern "C" {
 /* Opaque per-invocation state owned by the core. */
 struct cladding_context;
 struct cladding_services;
+struct cladding_process_result;
 
 /* Flags of a command, checked by the core once before the handler runs. */
 enum cladding_command_flags {
@@ -60,8 +61,8 @@ enum cladding_command_flags {
 
 /* One option of a command.  An option without `value_name` is a flag. */
 struct cladding_option {
-  const char *long_name; /* without the leading "--" */
-  char short_name;       /* 0 when the option has no short form */
+  const char *long_name;  /* without the leading "--" */
+  char short_name;        /* 0 when the option has no short form */
   const char *value_name; /* e.g. "SECONDS"; NULL for a flag */
   const char *help;       /* one line, printed by `cladding help COMMAND` */
 };
@@ -71,10 +72,11 @@ struct cladding_command {
   const char *name;
   const char *summary;  /* the one-liner of the top-level help */
   const char *synopsis; /* arguments after the command name, may be "" */
-  const struct cladding_option *options; /* ends with long_name NULL; may be NULL */
-  unsigned flags;                        /* enum cladding_command_flags */
-  int min_args;                          /* positional arguments required */
-  int max_args;                          /* -1 for no limit */
+  const struct cladding_option
+      *options;   /* ends with long_name NULL; may be NULL */
+  unsigned flags; /* enum cladding_command_flags */
+  int min_args;   /* positional arguments required */
+  int max_args;   /* -1 for no limit */
   /* Runs the command with its positional arguments (argv[0] is the command
    * name) and returns the exit status.  Handlers never call exit(). */
   int (*handler)(struct cladding_context *ctx,
@@ -176,16 +178,48 @@ struct cladding_services {
    * part.  Returns 0 or a negative errno. */
   int (*write_file_atomic)(const char *path, const void *data, size_t len,
                            unsigned mode);
+
+  /* Runs argv[0], looked up through PATH, and waits for it.  Returns 0 with
+   * `result` filled (free it with `process_result_free`), or a negative
+   * errno when the child could not be started. */
+  int (*spawn)(struct cladding_context *ctx, const char *const *argv,
+               unsigned flags, struct cladding_process_result *result);
+  void (*process_result_free)(struct cladding_process_result *result);
+  /* The last signal caught by a spawn with CLADDING_SPAWN_FORWARD_SIGNALS,
+   * or 0. */
+  int (*interrupted)(struct cladding_context *ctx);
+};
+
+/* Flags of `spawn`. */
+enum cladding_spawn_flags {
+  CLADDING_SPAWN_CAPTURE_OUT = 1u << 0, /* collect stdout, else inherit it */
+  CLADDING_SPAWN_CAPTURE_ERR = 1u << 1, /* collect stderr, else inherit it */
+  CLADDING_SPAWN_NULL_STDIN = 1u << 2,  /* stdin from /dev/null */
+  CLADDING_SPAWN_TRACE = 1u << 3,       /* print "+ argv" when tracing is on */
+  /* Catch SIGINT, SIGTERM and SIGHUP while the child runs, pass them to the
+   * child, and record the last one for `interrupted`. */
+  CLADDING_SPAWN_FORWARD_SIGNALS = 1u << 4,
+};
+
+/* The outcome of a child started through `spawn`. */
+struct cladding_process_result {
+  int exit_status; /* the status, or 128+N when killed by signal N */
+  int term_signal; /* the signal that killed the child, or 0 */
+  char *out;       /* captured stdout, NUL-terminated, or NULL */
+  size_t out_len;
+  char *err; /* captured stderr, NUL-terminated, or NULL */
+  size_t err_len;
 };
 
 /* Tells whether `svc` is recent enough to contain `member`. */
 #define CLADDING_HAS_SERVICE(svc, member)                                      \
-  ((svc)->size >= offsetof(struct cladding_services, member) +                 \
-                      sizeof((svc)->member))
+  ((svc)->size >=                                                              \
+   offsetof(struct cladding_services, member) + sizeof((svc)->member))
 
 /* The exported description of a plugin. */
 struct cladding_plugin {
-  uint32_t abi_version; /* CLADDING_PLUGIN_ABI_VERSION the plugin was built with */
+  uint32_t
+      abi_version; /* CLADDING_PLUGIN_ABI_VERSION the plugin was built with */
   const char *name;
   const char *version;
   const struct cladding_command *commands; /* ends with name NULL */

@@ -49,8 +49,8 @@ static status_t ensure_dir(struct cladding_context *ctx,
   if (entry_exists(path)) {
     svc->log(ctx, CLADDING_LOG_OUT, "%s already exists: %s", label, path);
   } else if (mkdir(path, 0755) < 0) {
-    svc->log(ctx, CLADDING_LOG_ERROR, "failed to create directory %s: %s",
-             path, strerror(errno));
+    svc->log(ctx, CLADDING_LOG_ERROR, "failed to create directory %s: %s", path,
+             strerror(errno));
     status = svc->fail(ctx, 1, "failed to create %s", path);
   } else {
     svc->log(ctx, CLADDING_LOG_OUT, "initialized: %s", path);
@@ -169,8 +169,9 @@ static status_t copy_tree(struct cladding_context *ctx,
   int count = scandir(source_dir, &entries, NULL, alphasort);
 
   if (count < 0) {
-    svc->log(ctx, CLADDING_LOG_ERROR, "failed to read template directory %s: %s",
-             source_dir, strerror(errno));
+    svc->log(ctx, CLADDING_LOG_ERROR,
+             "failed to read template directory %s: %s", source_dir,
+             strerror(errno));
     return svc->fail(ctx, 1, "failed to read %s", source_dir);
   }
 
@@ -213,9 +214,10 @@ static status_t copy_templates(struct cladding_context *ctx,
     status = svc->fail(ctx, 1, "out of memory");
   } else if (stat(source, &st) < 0 || !S_ISDIR(st.st_mode)) {
     svc->log(ctx, CLADDING_LOG_ERROR, "missing installed file %s", source);
-    svc->log(ctx, CLADDING_LOG_HINT, "reinstall cladding, or set "
-                                     "CLADDING_DATA_DIR and "
-                                     "CLADDING_LIBEXEC_DIR");
+    svc->log(ctx, CLADDING_LOG_HINT,
+             "reinstall cladding, or set "
+             "CLADDING_DATA_DIR and "
+             "CLADDING_LIBEXEC_DIR");
     status = svc->fail(ctx, 1, "incomplete installation");
   } else if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode)) {
     svc->log(ctx, CLADDING_LOG_ERROR,
@@ -360,8 +362,8 @@ static status_t make_root(struct cladding_context *ctx,
   if (ret == 0 && mkdir(root, 0755) < 0)
     ret = -errno;
   if (ret < 0) {
-    svc->log(ctx, CLADDING_LOG_ERROR, "failed to create directory %s: %s",
-             root, strerror(-ret));
+    svc->log(ctx, CLADDING_LOG_ERROR, "failed to create directory %s: %s", root,
+             strerror(-ret));
     return svc->fail(ctx, 1, "failed to create %s", root);
   }
   *created = true;
@@ -407,8 +409,7 @@ static int init_handler(struct cladding_context *ctx,
     status = ensure_dir(ctx, svc, root, "config", "config");
   if (status == 0)
     status = copy_templates(ctx, svc, root);
-  for (size_t i = 0; status == 0 && i < sizeof(layout) / sizeof(layout[0]);
-       i++)
+  for (size_t i = 0; status == 0 && i < sizeof(layout) / sizeof(layout[0]); i++)
     status = ensure_dir(ctx, svc, root, layout[i].rel, layout[i].label);
 
   if (status == 0 && config_existed) {
@@ -416,8 +417,7 @@ static int init_handler(struct cladding_context *ctx,
              config_path);
     if (arg != NULL)
       svc->log(ctx, CLADDING_LOG_WARNING,
-               "NAME '%s' ignored because %s already exists", arg,
-               config_path);
+               "NAME '%s' ignored because %s already exists", arg, config_path);
   } else if (status == 0) {
     char *name = derive_name(ctx, svc, arg, &status);
 

@@ -35,8 +35,7 @@ static void print_usage_line(FILE *stream, const struct cladding_command *cmd)
     fprintf(stream, "usage: cladding %s %s\n", cmd->name, cmd->synopsis);
 }
 
-int cl_usage_error(const struct cladding_command *command, const char *fmt,
-                   ...)
+int cl_usage_error(const struct cladding_command *command, const char *fmt, ...)
 {
   FILE *stream = cl_log_err_stream();
   va_list ap;
@@ -69,9 +68,9 @@ static void print_top_help(FILE *stream, const struct cl_registry *registry)
 
   for (const char *const *name =
            (const char *const[]){"build", "init", "check", "up", "down",
-                                 "destroy", "run", "run-with-scissors",
-                                 "logs", "reload-proxy", "ps", "expose",
-                                 "inject", NULL};
+                                 "destroy", "run", "run-with-scissors", "logs",
+                                 "reload-proxy", "ps", "expose", "inject",
+                                 NULL};
        *name; name++) {
     if (cl_registry_find(registry, *name) == NULL)
       cl_strv_push(&missing, *name);
@@ -102,9 +101,8 @@ static void print_command_help(FILE *stream,
     char spec[64];
 
     if (o->short_name)
-      snprintf(spec, sizeof(spec), "-%c, --%s%s%s", o->short_name,
-               o->long_name, o->value_name ? " " : "",
-               o->value_name ? o->value_name : "");
+      snprintf(spec, sizeof(spec), "-%c, --%s%s%s", o->short_name, o->long_name,
+               o->value_name ? " " : "", o->value_name ? o->value_name : "");
     else
       snprintf(spec, sizeof(spec), "--%s%s%s", o->long_name,
                o->value_name ? " " : "", o->value_name ? o->value_name : "");
@@ -195,8 +193,8 @@ static int take_value(const struct cladding_command *command, const char *arg,
   return 0;
 }
 
-static struct cl_option_value *
-option_slot(struct cladding_context *ctx, const struct cladding_option *option)
+static struct cl_option_value *option_slot(struct cladding_context *ctx,
+                                           const struct cladding_option *option)
 {
   for (size_t i = 0; i < ctx->option_count; i++) {
     if (ctx->options[i].option == option)
@@ -375,8 +373,7 @@ static int run_help(const struct cl_registry *registry, int argc, char **argv)
     if (argv[i][0] == '-' && argv[i][1] != '\0')
       return cl_usage_error(&help_command, "unknown option '%s'", argv[i]);
     if (name != NULL)
-      return cl_usage_error(&help_command, "unexpected argument '%s'",
-                            argv[i]);
+      return cl_usage_error(&help_command, "unexpected argument '%s'", argv[i]);
     name = argv[i];
   }
 

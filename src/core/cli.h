@@ -15,7 +15,7 @@ int cl_main(int argc, char **argv);
 
 /* Prints "error: <message>" and the usage line of `command` (or of cladding
  * when NULL) and returns 2. */
-int cl_usage_error(const struct cladding_command *command, const char *fmt,
-                   ...) CLADDING_PRINTF(2, 3);
+int cl_usage_error(const struct cladding_command *command, const char *fmt, ...)
+    CLADDING_PRINTF(2, 3);
 
 #endif

@@ -38,6 +38,7 @@ struct cladding_context {
   bool volumes_ready[CLADDING_COMPONENT_PROXY + 1];
 
   bool trace;
+  int interrupted; /* last signal forwarded to a child, or 0 */
 };
 
 /* The services table of this core. */

@@ -65,8 +65,8 @@ char *cl_registry_dirs_joined(const struct cl_registry *registry)
   return out;
 }
 
-const struct cl_command_entry *cl_registry_find(const struct cl_registry *registry,
-                                                const char *name)
+const struct cl_command_entry *
+cl_registry_find(const struct cl_registry *registry, const char *name)
 {
   for (size_t i = 0; i < registry->command_count; i++) {
     if (strcmp(registry->commands[i].command->name, name) == 0)
@@ -150,9 +150,9 @@ int cl_registry_add(struct cl_registry *registry,
 
   for (const struct cladding_command *c = plugin->commands; c->name; c++)
     added++;
-  registry->commands = cl_xrealloc(
-      registry->commands,
-      (registry->command_count + added) * sizeof(*registry->commands));
+  registry->commands =
+      cl_xrealloc(registry->commands, (registry->command_count + added) *
+                                          sizeof(*registry->commands));
   for (const struct cladding_command *c = plugin->commands; c->name; c++) {
     registry->commands[registry->command_count].command = c;
     registry->commands[registry->command_count].plugin = entry;

@@ -11,8 +11,8 @@
 /* A loaded plugin module. */
 struct cl_plugin_entry {
   const struct cladding_plugin *plugin;
-  char *path;    /* the module file it came from */
-  void *handle;  /* lt_dlhandle */
+  char *path;   /* the module file it came from */
+  void *handle; /* lt_dlhandle */
 };
 
 /* A registered command and the plugin that provides it. */
@@ -49,8 +49,8 @@ int cl_registry_add(struct cl_registry *registry,
                     const struct cladding_plugin *plugin, const char *path,
                     void *handle, char **reason);
 
-const struct cl_command_entry *cl_registry_find(const struct cl_registry *registry,
-                                                const char *name);
+const struct cl_command_entry *
+cl_registry_find(const struct cl_registry *registry, const char *name);
 
 /* Joins the searched directories with ':' (caller frees). */
 char *cl_registry_dirs_joined(const struct cl_registry *registry);

@@ -1,11 +1,13 @@
 #include "config-host.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "context.h"
+#include "process.h"
 #include "util.h"
 
 static void svc_log(struct cladding_context *ctx, enum cladding_log_kind kind,
@@ -232,6 +234,58 @@ static void svc_set_trace(struct cladding_context *ctx, int on)
   ctx->trace = on != 0;
 }
 
+static void forward_signal(int signum, int pid, void *data)
+{
+  struct cladding_context *ctx = data;
+
+  ctx->interrupted = signum;
+  kill(pid, signum);
+}
+
+static int svc_spawn(struct cladding_context *ctx, const char *const *argv,
+                     unsigned flags, struct cladding_process_result *result)
+{
+  struct cl_process_result raw;
+  unsigned process_flags = 0;
+  int ret;
+
+  memset(result, 0, sizeof(*result));
+  if (flags & CLADDING_SPAWN_TRACE)
+    svc_trace(ctx, argv);
+  if (flags & CLADDING_SPAWN_CAPTURE_OUT)
+    process_flags |= CL_PROCESS_CAPTURE_OUT;
+  if (flags & CLADDING_SPAWN_CAPTURE_ERR)
+    process_flags |= CL_PROCESS_CAPTURE_ERR;
+  if (flags & CLADDING_SPAWN_NULL_STDIN)
+    process_flags |= CL_PROCESS_NULL_STDIN;
+
+  ret = cl_process_run(argv, process_flags,
+                       (flags & CLADDING_SPAWN_FORWARD_SIGNALS) ? forward_signal
+                                                                : NULL,
+                       ctx, &raw);
+  if (ret < 0)
+    return ret;
+  result->exit_status = cl_process_status(&raw);
+  result->term_signal = raw.term_signal;
+  result->out = raw.out;
+  result->out_len = raw.out_len;
+  result->err = raw.err;
+  result->err_len = raw.err_len;
+  return 0;
+}
+
+static void svc_process_result_free(struct cladding_process_result *result)
+{
+  free(result->out);
+  free(result->err);
+  memset(result, 0, sizeof(*result));
+}
+
+static int svc_interrupted(struct cladding_context *ctx)
+{
+  return ctx->interrupted;
+}
+
 const struct cladding_services cl_services = {
     .abi_version = CLADDING_PLUGIN_ABI_VERSION,
     .size = sizeof(struct cladding_services),
@@ -259,6 +313,9 @@ const struct cladding_services cl_services = {
     .trace = svc_trace,
     .set_trace = svc_set_trace,
     .write_file_atomic = cl_write_file_atomic,
+    .spawn = svc_spawn,
+    .process_result_free = svc_process_result_free,
+    .interrupted = svc_interrupted,
 };
 
 void cl_context_free(struct cladding_context *ctx)

@@ -220,8 +220,8 @@ void harness_run(struct run_result *result, const char *cwd,
   drain(out_pipe[0], err_pipe[0], &result->out, &result->err);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;
-  result->status = WIFEXITED(status) ? WEXITSTATUS(status)
-                                     : 128 + WTERMSIG(status);
+  result->status =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   free(args);
   free(binary);
 }

@@ -68,7 +68,7 @@ static void quote_special_words(void **state)
 
 static void quote_argv_joins_with_spaces(void **state)
 {
-  const char *argv[] = {"podman", "run",      "--name", "demo agent",
+  const char *argv[] = {"podman",       "run",  "--name",  "demo agent",
                         "image:latest", "echo", "it's ok", NULL};
   char *line = cl_shell_quote_argv(argv);
 
@@ -236,7 +236,8 @@ static void registry_loads_test_plugins(void **state)
   assert_null(cl_registry_find(&registry, "future"));
 
   assert_non_null(strstr(warnings, "warning: skipping plugin "));
-  assert_non_null(strstr(warnings, "no_symbol.so: no symbol 'cladding_plugin'"));
+  assert_non_null(
+      strstr(warnings, "no_symbol.so: no symbol 'cladding_plugin'"));
   assert_non_null(strstr(warnings, "other_greet.so: command 'greet' is already "
                                    "provided by plugin 'hello'"));
   assert_non_null(strstr(warnings, "wrong_abi.so: plugin ABI major version 2, "
@@ -330,10 +331,8 @@ static void registry_rejects_bad_tables(void **state)
       {CLADDING_PLUGIN_ABI_VERSION, "e", "1", NULL, NULL, NULL},
   };
   const char *reasons[] = {
-      "command 'x' has no handler",
-      "command 'help' is reserved by the core",
-      "command 'y' appears twice",
-      "plugin has no name",
+      "command 'x' has no handler",  "command 'help' is reserved by the core",
+      "command 'y' appears twice",   "plugin has no name",
       "plugin has no command table",
   };
   struct cl_registry registry = {0};

@@ -28,9 +28,8 @@ static const char default_json[] =
     "}\n";
 
 static const char *const template_files[] = {
-    "agent/domains.lst",     "agent/host_ports.lst",
-    "nw_sandbox/domains.lst", "nw_sandbox/main.rego",
-    "nw_sandbox/curl.rego",  "fs_sandbox/main.rego",
+    "agent/domains.lst",    "agent/host_ports.lst", "nw_sandbox/domains.lst",
+    "nw_sandbox/main.rego", "nw_sandbox/curl.rego", "fs_sandbox/main.rego",
 };
 
 static char *path_in(const char *dir, const char *rel)
