@@ -37,3 +37,12 @@ tests_unit_test_cli_LDADD = src/core/libclcore.la tests/unit/libharness.la \
 tests_unit_test_init_SOURCES = tests/unit/test-init.c
 tests_unit_test_init_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_init_LDADD = tests/unit/libharness.la $(CMOCKA_LIBS)
+
+if PLUGIN_BUILD
+check_PROGRAMS += tests/unit/test-build
+TESTS += tests/unit/test-build
+endif
+tests_unit_test_build_SOURCES = tests/unit/test-build.c
+tests_unit_test_build_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_build_LDADD = tests/unit/libharness.la $(CMOCKA_LIBS)
+EXTRA_DIST += tests/cli/fake-podman

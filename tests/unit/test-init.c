@@ -301,7 +301,12 @@ static void init_in_subdirectory_names_root(void **state)
 
   run_init(&r, proj, NULL);
   harness_result_free(&r);
-  assert_int_equal(mkdir(path_in(proj, "src"), 0755), 0);
+  {
+    char *src = path_in(proj, "src");
+
+    assert_int_equal(mkdir(src, 0755), 0);
+    free(src);
+  }
   assert_int_equal(mkdir(sub, 0755), 0);
 
   run_init(&r, sub, NULL);
