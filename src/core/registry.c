@@ -167,19 +167,20 @@ struct module_list {
 };
 
 /* lt_dlforeachfile passes each directory entry with its extension
- * stripped; only names with a module file behind them are plugins. */
+ * stripped.  A plugin is a name with a shared object behind it: `name.so`,
+ * or in a libtool build tree `.libs/name.so` next to `name.la`.  A stray
+ * `.la` without its shared object is not a plugin. */
 static bool is_module(const char *name)
 {
-  static const char *const extensions[] = {".la", ".so"};
+  cleanup_free char *so = cl_asprintf("%s.so", name);
+  cleanup_free char *dir = cl_path_dirname(name);
+  cleanup_free char *built =
+      cl_asprintf("%s/.libs/%s.so", dir, cl_path_basename(name));
+  struct stat st;
 
-  for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
-    cleanup_free char *path = cl_asprintf("%s%s", name, extensions[i]);
-    struct stat st;
-
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-      return true;
-  }
-  return false;
+  if (stat(so, &st) == 0 && S_ISREG(st.st_mode))
+    return true;
+  return stat(built, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static int collect_module(const char *filename, void *data)
