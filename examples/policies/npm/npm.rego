@@ -1,0 +1,37 @@
+# npm: "install --no-scripts", then optionally --save or --save-dev, then
+# optionally "--", then one or more package specs. Install scripts never
+# run, and no package spec may look like an option.
+package sandbox.npm
+
+import rego.v1
+
+default allow := false
+
+default allow_env := false
+
+save_flags := {"--save", "--save-dev"}
+
+allow if {
+	count(input.args) >= 3
+	input.args[0] == "install"
+	input.args[1] == "--no-scripts"
+	packages := without_separator(without_save(array.slice(input.args, 2, count(input.args))))
+	count(packages) > 0
+	every p in packages {
+		package_spec(p)
+	}
+}
+
+without_save(args) := array.slice(args, 1, count(args)) if args[0] in save_flags
+
+without_save(args) := args if not args[0] in save_flags
+
+without_separator(args) := array.slice(args, 1, count(args)) if args[0] == "--"
+
+without_separator(args) := args if args[0] != "--"
+
+# name, @scope/name, optionally followed by @version
+package_spec(p) if {
+	not startswith(p, "-")
+	regex.match(`^(@[a-z0-9._-]+/)?[a-z0-9._-]+(@[A-Za-z0-9.^~<>=*|-]+)?$`, p)
+}
