@@ -81,6 +81,11 @@ struct cladding_command {
    * name) and returns the exit status.  Handlers never call exit(). */
   int (*handler)(struct cladding_context *ctx,
                  const struct cladding_services *svc, int argc, char **argv);
+  /* Optional: checks typed values (ports, --timeout, ...) after parsing and
+   * before any project discovery; returns 0, or the status of a
+   * `usage_error`. */
+  int (*validate)(struct cladding_context *ctx,
+                  const struct cladding_services *svc, int argc, char **argv);
 };
 
 /* Kinds of diagnostic line.  Each kind prints its own prefix on stderr,
@@ -111,6 +116,46 @@ struct cladding_volume {
   const char *target;  /* path inside the container, normalised */
   const char *options; /* "", "ro", "ro,nocopy", possibly with ",z" */
   int is_bind;         /* 1 for a host path, 0 for a named volume */
+};
+
+/* Steps of `check`, run one at a time through `check_step`. */
+enum cladding_check_step {
+  CLADDING_CHECK_LEGACY,         /* legacy config names (warns, see below) */
+  CLADDING_CHECK_OBSOLETE,       /* obsolete paths: warnings, never fails */
+  CLADDING_CHECK_TOOLS,          /* helpers in tools/bin present and current */
+  CLADDING_CHECK_RUNSC,          /* runsc available (only with use_runsc) */
+  CLADDING_CHECK_CONFIG_ENTRIES, /* required files under ROOT/config */
+  CLADDING_CHECK_ALLOWLISTS,     /* the proxy allowlists are valid */
+  CLADDING_CHECK_IMAGES,         /* every configured image exists */
+  CLADDING_CHECK_HOST_PATHS,     /* every bind-mounted host path exists */
+};
+
+/* State of a project as the inventory shows it. */
+enum cladding_project_state {
+  CLADDING_PROJECT_STOPPED,    /* nothing of the project exists */
+  CLADDING_PROJECT_RUNNING,    /* every expected container runs */
+  CLADDING_PROJECT_INCOMPLETE, /* anything else */
+};
+
+/* Flags of `spawn`. */
+enum cladding_spawn_flags {
+  CLADDING_SPAWN_CAPTURE_OUT = 1u << 0, /* collect stdout, else inherit it */
+  CLADDING_SPAWN_CAPTURE_ERR = 1u << 1, /* collect stderr, else inherit it */
+  CLADDING_SPAWN_NULL_STDIN = 1u << 2,  /* stdin from /dev/null */
+  CLADDING_SPAWN_TRACE = 1u << 3,       /* print "+ argv" when tracing is on */
+  /* Catch SIGINT, SIGTERM and SIGHUP while the child runs, pass them to the
+   * child, and record the last one for `interrupted`. */
+  CLADDING_SPAWN_FORWARD_SIGNALS = 1u << 4,
+};
+
+/* The outcome of a child started through `spawn`. */
+struct cladding_process_result {
+  int exit_status; /* the status, or 128+N when killed by signal N */
+  int term_signal; /* the signal that killed the child, or 0 */
+  char *out;       /* captured stdout, NUL-terminated, or NULL */
+  size_t out_len;
+  char *err; /* captured stderr, NUL-terminated, or NULL */
+  size_t err_len;
 };
 
 /* The services the core offers to handlers.  The table starts with its ABI
@@ -188,27 +233,80 @@ struct cladding_services {
   /* The last signal caught by a spawn with CLADDING_SPAWN_FORWARD_SIGNALS,
    * or 0. */
   int (*interrupted)(struct cladding_context *ctx);
-};
 
-/* Flags of `spawn`. */
-enum cladding_spawn_flags {
-  CLADDING_SPAWN_CAPTURE_OUT = 1u << 0, /* collect stdout, else inherit it */
-  CLADDING_SPAWN_CAPTURE_ERR = 1u << 1, /* collect stderr, else inherit it */
-  CLADDING_SPAWN_NULL_STDIN = 1u << 2,  /* stdin from /dev/null */
-  CLADDING_SPAWN_TRACE = 1u << 3,       /* print "+ argv" when tracing is on */
-  /* Catch SIGINT, SIGTERM and SIGHUP while the child runs, pass them to the
-   * child, and record the last one for `interrupted`. */
-  CLADDING_SPAWN_FORWARD_SIGNALS = 1u << 4,
-};
+  /* Runs one check step.  CLADDING_CHECK_LEGACY prints its findings and
+   * returns 0; `legacy_found` then tells whether to fail at the end.  Other
+   * steps return 0, or print their final line and return the status. */
+  int (*check_step)(struct cladding_context *ctx,
+                    enum cladding_check_step step);
+  int (*legacy_found)(struct cladding_context *ctx);
 
-/* The outcome of a child started through `spawn`. */
-struct cladding_process_result {
-  int exit_status; /* the status, or 128+N when killed by signal N */
-  int term_signal; /* the signal that killed the child, or 0 */
-  char *out;       /* captured stdout, NUL-terminated, or NULL */
-  size_t out_len;
-  char *err; /* captured stderr, NUL-terminated, or NULL */
-  size_t err_len;
+  /* Takes the inventory (traced) and resolves the project state.  A
+   * conflict with another root prints its lines and returns the status;
+   * otherwise returns 0 with `state` set. */
+  int (*project_state)(struct cladding_context *ctx,
+                       enum cladding_project_state *state);
+  /* Prints the incomplete-runtime error for the last `project_state`. */
+  void (*report_incomplete)(struct cladding_context *ctx);
+  /* The state of a container of this project in the last inventory
+   * ("running", "exited", ...), or NULL when it does not exist. */
+  const char *(*container_state)(struct cladding_context *ctx,
+                                 const char *container);
+  /* The name of a component's container, e.g. "demo-agent-instance". */
+  const char *(*container_name)(struct cladding_context *ctx,
+                                enum cladding_component component);
+
+  /* The runtime specification of the loaded config. */
+  const char *const *(*runtime_pod_argv)(struct cladding_context *ctx);
+  const char *(*runtime_pod_name)(struct cladding_context *ctx);
+  size_t (*runtime_container_count)(struct cladding_context *ctx);
+  /* Returns the name of container `index` (start order) and sets `argv`
+   * to its `podman run` command. */
+  const char *(*runtime_container)(struct cladding_context *ctx, size_t index,
+                                   const char *const **argv);
+  size_t (*runtime_summary)(struct cladding_context *ctx,
+                            const char *const **lines);
+  /* Recreates ROOT/runtime/sockets (mode 0700) with the directories of
+   * the enabled components, and the empty mask directory. */
+  int (*runtime_prepare_dirs)(struct cladding_context *ctx);
+  /* Writes ROOT/runtime/proxy for a new generation. */
+  int (*proxy_write)(struct cladding_context *ctx);
+  /* Waits for sockets, Squid listeners and containers, at most `timeout`
+   * seconds.  On failure prints the items and log tails, returns 1. */
+  int (*runtime_wait_ready)(struct cladding_context *ctx, int timeout);
+  /* Removes every container and pod of the project found by labels, then
+   * the socket directory, continuing past failures. */
+  int (*runtime_down)(struct cladding_context *ctx);
+  /* Removes the named containers (in reverse order), the pod when not
+   * NULL, and the generated runtime directories; failures are warnings. */
+  void (*runtime_rollback)(struct cladding_context *ctx,
+                           const char *const *containers, const char *pod);
+  /* While on, SIGINT, SIGTERM and SIGHUP only set `interrupted`. */
+  void (*catch_signals)(struct cladding_context *ctx, int on);
+  /* Loads cladding.json for a command without CLADDING_NEEDS_CONFIG. */
+  int (*load_config)(struct cladding_context *ctx);
+  /* Prints every labelled project and its containers (`ps`). */
+  int (*ps)(struct cladding_context *ctx, int json);
+  /* The working directory inside `component` for the current directory,
+   * or NULL after printing the failure (exit 1).  Caller frees. */
+  char *(*workdir)(struct cladding_context *ctx,
+                   enum cladding_component component);
+  /* Validates and writes the proxy configuration into next/, has Squid
+   * parse it, moves it live, signals Squid and waits at most `timeout`
+   * seconds for the new generation (`reload-proxy`). */
+  int (*proxy_reload)(struct cladding_context *ctx, int timeout);
+  /* Takes the inventory and requires the container of `component` to run:
+   * a stopped project, a missing or a stopped container print their error
+   * and return 1; an otherwise incomplete project prints a warning and
+   * returns 0. */
+  int (*require_running)(struct cladding_context *ctx,
+                         enum cladding_component component);
+  /* Like `spawn` with inherited stdio, except that the first SIGINT or
+   * SIGTERM runs `stop_argv` once (its failure is a warning) while the
+   * wait for the child goes on. */
+  int (*spawn_with_stop)(struct cladding_context *ctx, const char *const *argv,
+                         const char *const *stop_argv,
+                         struct cladding_process_result *result);
 };
 
 /* Tells whether `svc` is recent enough to contain `member`. */

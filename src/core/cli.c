@@ -423,6 +423,15 @@ static int run_command(const struct cl_command_entry *entry,
     break;
   }
 
+  if (command->validate != NULL) {
+    status = command->validate(ctx, &cl_services, (int)positional.count,
+                               positional.items);
+    if (status != 0) {
+      cl_strv_free(&positional);
+      return status;
+    }
+  }
+
   if (prepare_command(ctx, &err) < 0) {
     cl_strv_free(&positional);
     return cl_error_report(&err);

@@ -8,9 +8,11 @@
 #include <cladding/plugin.h>
 
 #include "config.h"
+#include "inventory.h"
 #include "log.h"
 #include "mounts.h"
 #include "registry.h"
+#include "runtime.h"
 
 /* Values given for one option of the running command. */
 struct cl_option_value {
@@ -39,7 +41,26 @@ struct cladding_context {
 
   bool trace;
   int interrupted; /* last signal forwarded to a child, or 0 */
+  bool legacy_found;
+
+  struct cl_runtime_spec spec; /* built on first use */
+  bool spec_ready;
+  struct cl_inventory inventory; /* the last one taken */
+  bool inventory_ready;
+  struct cl_project_status status;
+  bool status_ready;
+  char *container_names[CLADDING_COMPONENT_PROXY + 1];
 };
+
+/* Returns the runtime specification of the loaded config, built once. */
+const struct cl_runtime_spec *cl_context_spec(struct cladding_context *ctx);
+
+/* Runs `argv` with captured output, tracing it when tracing is on.
+ * Returns 0 with `result` filled, or a negative errno. */
+struct cl_process_result;
+int cl_context_run_captured(struct cladding_context *ctx,
+                            const char *const *argv,
+                            struct cl_process_result *result);
 
 /* The services table of this core. */
 extern const struct cladding_services cl_services;

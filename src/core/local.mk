@@ -2,6 +2,7 @@
 # same code as the binary, and the `cladding` executable on top of it.
 noinst_LTLIBRARIES += src/core/libclcore.la
 src_core_libclcore_la_SOURCES = \
+	src/core/checks.c src/core/checks.h \
 	src/core/cli.c src/core/cli.h \
 	src/core/context.h \
 	src/core/log.c src/core/log.h \
@@ -9,8 +10,10 @@ src_core_libclcore_la_SOURCES = \
 	src/core/project.c src/core/project.h \
 	src/core/quote.c \
 	src/core/registry.c src/core/registry.h \
+	src/core/runtime_ops.c src/core/runtime_ops.h \
 	src/core/services.c \
 	src/core/util.c src/core/util.h \
+	src/core/workdir.c \
 	src/core/config.h src/core/mounts.h
 nodist_src_core_libclcore_la_SOURCES = src/core/version.h
 src_core_libclcore_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBUV_CFLAGS)

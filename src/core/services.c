@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "cli.h"
 #include "context.h"
 #include "process.h"
+#include "runtime_ops.h"
 #include "util.h"
 
 static void svc_log(struct cladding_context *ctx, enum cladding_log_kind kind,
@@ -283,7 +285,197 @@ static void svc_process_result_free(struct cladding_process_result *result)
 
 static int svc_interrupted(struct cladding_context *ctx)
 {
-  return ctx->interrupted;
+  return cl_ops_interrupted(ctx);
+}
+
+/* Prints the final line of a failed core operation and returns its
+ * status, or 0 when `ret` is 0. */
+static int report(int ret, struct cl_error *err)
+{
+  return ret < 0 ? cl_error_report(err) : 0;
+}
+
+static int svc_check_step(struct cladding_context *ctx,
+                          enum cladding_check_step step)
+{
+  struct cl_error err = {0};
+
+  return report(cl_check_step(ctx, step, &err), &err);
+}
+
+static int svc_legacy_found(struct cladding_context *ctx)
+{
+  return ctx->legacy_found;
+}
+
+static int svc_project_state(struct cladding_context *ctx,
+                             enum cladding_project_state *state)
+{
+  struct cl_error err = {0};
+
+  return report(cl_ops_project_state(ctx, state, &err), &err);
+}
+
+static void svc_report_incomplete(struct cladding_context *ctx)
+{
+  if (ctx->status_ready)
+    cl_project_status_print_incomplete(&ctx->status);
+}
+
+static const char *svc_container_state(struct cladding_context *ctx,
+                                       const char *container)
+{
+  const struct cl_inv_container *found;
+
+  if (!ctx->inventory_ready)
+    return NULL;
+  found = cl_inventory_find_container(&ctx->inventory, container,
+                                      cl_context_spec(ctx)->canonical_root);
+  return found ? found->state : NULL;
+}
+
+static const char *svc_container_name(struct cladding_context *ctx,
+                                      enum cladding_component component)
+{
+  static const enum cl_container_role roles[] = {
+      [CLADDING_COMPONENT_AGENT] = CL_CONTAINER_AGENT,
+      [CLADDING_COMPONENT_NW_SANDBOX] = CL_CONTAINER_NW_SANDBOX,
+      [CLADDING_COMPONENT_FS_SANDBOX] = CL_CONTAINER_FS_SANDBOX,
+      [CLADDING_COMPONENT_PROXY] = CL_CONTAINER_PROXY,
+  };
+
+  if (!ctx->config_loaded || component > CLADDING_COMPONENT_PROXY)
+    return NULL;
+  if (ctx->container_names[component] == NULL)
+    ctx->container_names[component] =
+        cl_container_name(ctx->config.name, roles[component]);
+  return ctx->container_names[component];
+}
+
+static const char *const *svc_runtime_pod_argv(struct cladding_context *ctx)
+{
+  return (const char *const *)cl_context_spec(ctx)->pod_create_argv;
+}
+
+static const char *svc_runtime_pod_name(struct cladding_context *ctx)
+{
+  return cl_context_spec(ctx)->pod_name;
+}
+
+static size_t svc_runtime_container_count(struct cladding_context *ctx)
+{
+  return cl_context_spec(ctx)->container_count;
+}
+
+static const char *svc_runtime_container(struct cladding_context *ctx,
+                                         size_t index, const char *const **argv)
+{
+  const struct cl_runtime_spec *spec = cl_context_spec(ctx);
+
+  if (index >= spec->container_count)
+    return NULL;
+  *argv = (const char *const *)spec->containers[index].argv;
+  return spec->containers[index].name;
+}
+
+static size_t svc_runtime_summary(struct cladding_context *ctx,
+                                  const char *const **lines)
+{
+  const struct cl_runtime_spec *spec = cl_context_spec(ctx);
+
+  *lines = (const char *const *)spec->summary.items;
+  return spec->summary.count;
+}
+
+static int svc_runtime_prepare_dirs(struct cladding_context *ctx)
+{
+  struct cl_error err = {0};
+
+  return report(cl_ops_prepare_dirs(ctx, &err), &err);
+}
+
+static int svc_proxy_write(struct cladding_context *ctx)
+{
+  struct cl_error err = {0};
+
+  return report(cl_ops_proxy_write(ctx, &err), &err);
+}
+
+static int svc_runtime_wait_ready(struct cladding_context *ctx, int timeout)
+{
+  struct cl_error err = {0};
+
+  return report(cl_ops_wait_ready(ctx, timeout, &err), &err);
+}
+
+static int svc_runtime_down(struct cladding_context *ctx)
+{
+  struct cl_error err = {0};
+
+  return report(cl_ops_down(ctx, &err), &err);
+}
+
+static int svc_load_config(struct cladding_context *ctx)
+{
+  struct cl_error err = {0};
+
+  if (ctx->config_loaded)
+    return 0;
+  if (cl_config_load(ctx->project_root, &ctx->config, &err) < 0)
+    return cl_error_report(&err);
+  ctx->config_loaded = true;
+  return 0;
+}
+
+static int svc_ps(struct cladding_context *ctx, int json)
+{
+  struct cl_error err = {0};
+
+  return report(cl_ops_ps(ctx, json, &err), &err);
+}
+
+static char *svc_workdir(struct cladding_context *ctx,
+                         enum cladding_component component)
+{
+  struct cl_error err = {0};
+  char *dir = cl_ops_workdir(ctx, component, &err);
+
+  if (dir == NULL)
+    cl_error_report(&err);
+  return dir;
+}
+
+static int svc_proxy_reload(struct cladding_context *ctx, int timeout)
+{
+  struct cl_error err = {0};
+
+  return report(cl_ops_proxy_reload(ctx, timeout, &err), &err);
+}
+
+static int svc_require_running(struct cladding_context *ctx,
+                               enum cladding_component component)
+{
+  struct cl_error err = {0};
+
+  return report(cl_ops_require_running(ctx, component, &err), &err);
+}
+
+static int svc_spawn_with_stop(struct cladding_context *ctx,
+                               const char *const *argv,
+                               const char *const *stop_argv,
+                               struct cladding_process_result *result)
+{
+  struct cl_process_result raw;
+  int ret;
+
+  memset(result, 0, sizeof(*result));
+  ret = cl_ops_spawn_with_stop(argv, stop_argv, &raw);
+  if (ret < 0)
+    return ret;
+  result->exit_status = cl_process_status(&raw);
+  result->term_signal = raw.term_signal;
+  cl_process_result_free(&raw);
+  return 0;
 }
 
 const struct cladding_services cl_services = {
@@ -316,6 +508,29 @@ const struct cladding_services cl_services = {
     .spawn = svc_spawn,
     .process_result_free = svc_process_result_free,
     .interrupted = svc_interrupted,
+    .check_step = svc_check_step,
+    .legacy_found = svc_legacy_found,
+    .project_state = svc_project_state,
+    .report_incomplete = svc_report_incomplete,
+    .container_state = svc_container_state,
+    .container_name = svc_container_name,
+    .runtime_pod_argv = svc_runtime_pod_argv,
+    .runtime_pod_name = svc_runtime_pod_name,
+    .runtime_container_count = svc_runtime_container_count,
+    .runtime_container = svc_runtime_container,
+    .runtime_summary = svc_runtime_summary,
+    .runtime_prepare_dirs = svc_runtime_prepare_dirs,
+    .proxy_write = svc_proxy_write,
+    .runtime_wait_ready = svc_runtime_wait_ready,
+    .runtime_down = svc_runtime_down,
+    .runtime_rollback = cl_ops_rollback,
+    .catch_signals = cl_ops_catch_signals,
+    .load_config = svc_load_config,
+    .ps = svc_ps,
+    .workdir = svc_workdir,
+    .proxy_reload = svc_proxy_reload,
+    .require_running = svc_require_running,
+    .spawn_with_stop = svc_spawn_with_stop,
 };
 
 void cl_context_free(struct cladding_context *ctx)
@@ -331,6 +546,14 @@ void cl_context_free(struct cladding_context *ctx)
     cl_volume_list_free(&ctx->volumes[i]);
     free(ctx->volume_views[i]);
   }
+  if (ctx->spec_ready)
+    cl_runtime_spec_free(&ctx->spec);
+  if (ctx->inventory_ready)
+    cl_inventory_free(&ctx->inventory);
+  if (ctx->status_ready)
+    cl_project_status_free(&ctx->status);
+  for (size_t i = 0; i <= CLADDING_COMPONENT_PROXY; i++)
+    free(ctx->container_names[i]);
   if (ctx->config_loaded)
     cl_config_free(&ctx->config);
 }

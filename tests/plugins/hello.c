@@ -67,14 +67,14 @@ static const struct cladding_option greet_options[] = {
 
 static const struct cladding_command commands[] = {
     {"greet", "Print a greeting", "[--loud] [--name NAME] [ARG]...",
-     greet_options, 0, 0, -1, greet},
+     greet_options, 0, 0, -1, greet, NULL},
     {"where", "Print the project paths", "", NULL, CLADDING_NEEDS_PROJECT, 0, 0,
-     where},
+     where, NULL},
     {"needs-podman", "Require podman", "", NULL, CLADDING_NEEDS_PODMAN, 0, 0,
-     where},
+     where, NULL},
     {"show-config", "Print the loaded configuration", "", NULL,
-     CLADDING_NEEDS_CONFIG, 0, 0, show_config},
-    {"fail", "Fail with status 3", "", NULL, 0, 0, 0, fail_with},
+     CLADDING_NEEDS_CONFIG, 0, 0, show_config, NULL},
+    {"fail", "Fail with status 3", "", NULL, 0, 0, 0, fail_with, NULL},
     {0},
 };
 

@@ -10,7 +10,7 @@ static int greet(struct cladding_context *ctx,
 }
 
 static const struct cladding_command commands[] = {
-    {"greet", "Print another greeting", "", NULL, 0, 0, 0, greet},
+    {"greet", "Print another greeting", "", NULL, 0, 0, 0, greet, NULL},
     {0},
 };
 

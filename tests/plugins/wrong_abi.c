@@ -10,7 +10,7 @@ static int future(struct cladding_context *ctx,
 }
 
 static const struct cladding_command commands[] = {
-    {"future", "Exists only in ABI 2", "", NULL, 0, 0, 0, future},
+    {"future", "Exists only in ABI 2", "", NULL, 0, 0, 0, future, NULL},
     {0},
 };
 

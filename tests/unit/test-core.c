@@ -316,12 +316,12 @@ static int dummy_handler(struct cladding_context *ctx,
 static void registry_rejects_bad_tables(void **state)
 {
   static const struct cladding_command no_handler[] = {
-      {"x", "summary", "", NULL, 0, 0, 0, NULL}, {0}};
+      {"x", "summary", "", NULL, 0, 0, 0, NULL, NULL}, {0}};
   static const struct cladding_command reserved[] = {
-      {"help", "summary", "", NULL, 0, 0, 0, dummy_handler}, {0}};
+      {"help", "summary", "", NULL, 0, 0, 0, dummy_handler, NULL}, {0}};
   static const struct cladding_command twice[] = {
-      {"y", "summary", "", NULL, 0, 0, 0, dummy_handler},
-      {"y", "summary", "", NULL, 0, 0, 0, dummy_handler},
+      {"y", "summary", "", NULL, 0, 0, 0, dummy_handler, NULL},
+      {"y", "summary", "", NULL, 0, 0, 0, dummy_handler, NULL},
       {0}};
   const struct cladding_plugin plugins[] = {
       {CLADDING_PLUGIN_ABI_VERSION, "a", "1", no_handler, NULL, NULL},
@@ -353,7 +353,7 @@ static void registry_rejects_bad_tables(void **state)
 static void registry_minor_version_accepted(void **state)
 {
   static const struct cladding_command commands[] = {
-      {"z", "summary", "", NULL, 0, 0, 0, dummy_handler}, {0}};
+      {"z", "summary", "", NULL, 0, 0, 0, dummy_handler, NULL}, {0}};
   /* A plugin built against a newer minor version of ABI 1 still loads. */
   const struct cladding_plugin newer = {
       CLADDING_PLUGIN_ABI_VERSION + 7, "newer", "1", commands, NULL, NULL};
