@@ -298,6 +298,19 @@ struct candidate {
   const char *containerfile;
 };
 
+static int validate_build(struct cladding_context *ctx,
+                          const struct cladding_services *svc, int argc,
+                          char **argv)
+{
+  const char *agents = svc->option(ctx, "agents");
+
+  if (agents != NULL && *agents == '\0')
+    return svc->usage_error(ctx, "invalid value '' for '--agents': expected a "
+                                 "comma-separated list of npm packages, or "
+                                 "'none'");
+  return 0;
+}
+
 static int build_handler(struct cladding_context *ctx,
                          const struct cladding_services *svc, int argc,
                          char **argv)
@@ -319,13 +332,6 @@ static int build_handler(struct cladding_context *ctx,
   size_t built_count = 0;
   int status;
 
-  if (agents != NULL && *agents == '\0') {
-    free(bin_dir);
-    free(tools_dir);
-    return svc->usage_error(ctx, "invalid value '' for '--agents': expected a "
-                                 "comma-separated list of npm packages, or "
-                                 "'none'");
-  }
   if (base == NULL)
     base = svc->config_base_image(ctx);
 
@@ -386,6 +392,7 @@ static const struct cladding_command build_commands[] = {
         .min_args = 0,
         .max_args = 0,
         .handler = build_handler,
+        .validate = validate_build,
     },
     {0},
 };

@@ -32,21 +32,28 @@ static int check_handler(struct cladding_context *ctx,
   return 0;
 }
 
+static int validate_ps(struct cladding_context *ctx,
+                       const struct cladding_services *svc, int argc,
+                       char **argv)
+{
+  const char *format = svc->option(ctx, "format");
+
+  if (format != NULL && strcmp(format, "json") != 0 &&
+      strcmp(format, "text") != 0)
+    return svc->usage_error(ctx,
+                            "invalid value '%s' for '--format': expected "
+                            "text or json",
+                            format);
+  return 0;
+}
+
 static int ps_handler(struct cladding_context *ctx,
                       const struct cladding_services *svc, int argc,
                       char **argv)
 {
   const char *format = svc->option(ctx, "format");
-  int json = 0;
 
-  if (format != NULL && strcmp(format, "json") == 0)
-    json = 1;
-  else if (format != NULL && strcmp(format, "text") != 0)
-    return svc->usage_error(ctx,
-                            "invalid value '%s' for '--format': expected "
-                            "text or json",
-                            format);
-  return svc->ps(ctx, json);
+  return svc->ps(ctx, format != NULL && strcmp(format, "json") == 0);
 }
 
 static const struct cladding_option ps_options[] = {
@@ -74,6 +81,7 @@ static const struct cladding_command status_commands[] = {
         .min_args = 0,
         .max_args = 0,
         .handler = ps_handler,
+        .validate = validate_ps,
     },
     {0},
 };

@@ -34,6 +34,15 @@ static int parse_timeout(struct cladding_context *ctx,
   return 0;
 }
 
+static int validate_up(struct cladding_context *ctx,
+                       const struct cladding_services *svc, int argc,
+                       char **argv)
+{
+  int timeout;
+
+  return parse_timeout(ctx, svc, &timeout);
+}
+
 static void progress(struct cladding_context *ctx,
                      const struct cladding_services *svc, bool quiet,
                      const char *text)
@@ -253,6 +262,7 @@ static const struct cladding_command updown_commands[] = {
         .min_args = 0,
         .max_args = 0,
         .handler = up_handler,
+        .validate = validate_up,
     },
     {
         .name = "down",

@@ -337,12 +337,15 @@ static int check_images(struct cladding_context *ctx, struct cl_error *err)
 int cl_check_step(struct cladding_context *ctx, enum cladding_check_step step,
                   struct cl_error *err)
 {
+  /* The legacy scan runs before the config is loaded; the others need it. */
+  if (step == CLADDING_CHECK_LEGACY)
+    return check_legacy(ctx);
   if (!ctx->config_loaded)
     return cl_fail(err, 1, "internal error: check without a loaded config");
 
   switch (step) {
   case CLADDING_CHECK_LEGACY:
-    return check_legacy(ctx);
+    break;
   case CLADDING_CHECK_OBSOLETE:
     return check_obsolete(ctx);
   case CLADDING_CHECK_TOOLS:
