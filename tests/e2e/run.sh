@@ -137,6 +137,36 @@ secure.test
 LIST
 printf '3000\n' >"$proj/.cladding/config/agent/host_ports.lst"
 printf 'nw.test\n' >"$proj/.cladding/config/nw_sandbox/domains.lst"
+printf 'read by the fs-sandbox\n' >"$proj/sub/dir/file.txt"
+# Policies of this test: curl of nw.test in the nw-sandbox, and cat of one
+# workspace file from the workspace root in the fs-sandbox.
+cat >"$proj/.cladding/config/nw_sandbox/curl.rego" <<'REGO'
+package sandbox.curl
+
+import rego.v1
+
+default allow := false
+
+default allow_env := false
+
+allow if {
+	input.path == "/usr/bin/curl"
+	input.args == ["-s", "--max-time", "20", "http://nw.test/"]
+}
+REGO
+cat >"$proj/.cladding/config/fs_sandbox/cat.rego" <<'REGO'
+package sandbox.cat
+
+import rego.v1
+
+default allow := false
+
+allow if {
+	input.path == "/usr/bin/cat"
+	input.args == ["sub/dir/file.txt"]
+	input.cwd == "/home/user/workspace"
+}
+REGO
 
 log "invalid allowlist line stops up"
 printf 'demo.test\nnot a host!\n' >"$work/bad.lst"
@@ -192,7 +222,7 @@ expect "subdomain of an exact entry gets 403" 403 "$(agent_status http://x.demo.
 expect "subdomain of a .domain entry passes" 200 "$(agent_status http://a.wild.test/)"
 expect "the .domain entry covers the domain itself" 200 "$(agent_status http://wild.test/)"
 expect "CONNECT to port 8443 of a listed domain is denied" 403 \
-  "$(cl run curl -sk -o /dev/null -w '%{http_code}' --max-time 20 https://secure.test:8443/ 2>/dev/null)"
+  "$(cl run curl -sk -o /dev/null -w '%{http_connect}' --max-time 20 https://secure.test:8443/ 2>/dev/null)"
 expect "host.containers.internal on a listed port" 200 \
   "$(agent_status http://host.containers.internal:3000/)"
 expect "host.containers.internal on an unlisted port" 403 \
@@ -251,19 +281,24 @@ status=$?
   fail "fs-sandbox has no route"
 expect "fs-sandbox sees the workspace mount" "present" \
   "$(cl run-with-scissors --target fs-sandbox sh -c 'test -d /home/user/workspace/sub/dir && echo present')"
-if [ -x "$proj/.cladding/tools/bin/mcp-run" ] &&
-  ! grep -q 'exit 1' "$proj/.cladding/tools/bin/mcp-run" 2>/dev/null; then
-  expect "run-in-nw-sandbox allowed curl" 0 \
-    "$(cl run run-in-nw-sandbox -- curl -sI --max-time 20 http://nw.test/ >/dev/null 2>&1; echo $?)"
-fi
+expect "run-in-nw-sandbox runs an allowed curl through its proxy" "origin nw.test port 80" \
+  "$(cl run run-in-nw-sandbox -- curl -s --max-time 20 http://nw.test/ 2>"$work/err")"
+cl run run-in-nw-sandbox -- curl -s --max-time 20 http://demo.test/ >/dev/null 2>"$work/err"
+expect "run-in-nw-sandbox refuses a denied command with 125" 125 "$?"
+expect_match "the refusal gives the policy's reason" '[Pp]olicy|denied|not allowed' "$(cat "$work/err")"
+expect "run-in-fs-sandbox runs an allowed command in the workspace" "read by the fs-sandbox" \
+  "$(cl run run-in-fs-sandbox -- cat sub/dir/file.txt 2>"$work/err")"
+expect "the wrappers reach both sandboxes through their sockets" "run.sock run.sock" \
+  "$(cl run sh -c 'basename "$RUN_NW_SANDBOX_SOCKET"; basename "$RUN_FS_SANDBOX_SOCKET"' | tr '\n' ' ' | sed 's/ $//')"
 
 log "reload-proxy"
 expect "before reload nw.test is denied to the agent" 403 "$(agent_status http://nw.test/)"
+started=$(podman inspect -f '{{.State.StartedAt}}' e2e-proxy-instance)
 printf 'nw.test\n' >>"$proj/.cladding/config/agent/domains.lst"
 out=$(cl reload-proxy 2>&1)
 expect "reload-proxy reports success" "reloaded proxy configuration: e2e" "$out"
 expect "after reload nw.test is allowed" 200 "$(agent_status http://nw.test/)"
-expect "the proxy was not restarted" "$(podman inspect -f '{{.State.StartedAt}}' e2e-proxy-instance)" \
+expect "the proxy was not restarted" "$started" \
   "$(podman inspect -f '{{.State.StartedAt}}' e2e-proxy-instance)"
 
 log "ps"
