@@ -79,7 +79,9 @@ static int take_listing(struct cladding_context *ctx, const char *const *argv,
   return ret;
 }
 
-static int take_inventory(struct cladding_context *ctx, struct cl_error *err)
+/* Takes the container listing and, with `with_pods`, the pod listing. */
+static int take_listings(struct cladding_context *ctx, bool with_pods,
+                         struct cl_error *err)
 {
   if (ctx->inventory_ready) {
     cl_inventory_free(&ctx->inventory);
@@ -89,18 +91,24 @@ static int take_inventory(struct cladding_context *ctx, struct cl_error *err)
   ctx->inventory_ready = true;
   if (take_listing(ctx, cl_inventory_ps_argv, false, err) < 0)
     return -1;
+  if (!with_pods)
+    return 0;
   return take_listing(ctx, cl_inventory_pod_ps_argv, true, err);
 }
 
-int cl_ops_project_state(struct cladding_context *ctx,
+static int take_inventory(struct cladding_context *ctx, struct cl_error *err)
+{
+  return take_listings(ctx, true, err);
+}
+
+/* Resolves the project state from ctx->inventory. */
+static int resolve_state(struct cladding_context *ctx,
                          enum cladding_project_state *state,
                          struct cl_error *err)
 {
   const struct cl_runtime_spec *spec = cl_context_spec(ctx);
   struct cl_strv expected = {0};
 
-  if (take_inventory(ctx, err) < 0)
-    return -1;
   if (ctx->status_ready)
     cl_project_status_free(&ctx->status);
   cl_expected_containers(&ctx->config, &expected);
@@ -123,6 +131,15 @@ int cl_ops_project_state(struct cladding_context *ctx,
     break;
   }
   return 0;
+}
+
+int cl_ops_project_state(struct cladding_context *ctx,
+                         enum cladding_project_state *state,
+                         struct cl_error *err)
+{
+  if (take_inventory(ctx, err) < 0)
+    return -1;
+  return resolve_state(ctx, state, err);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag,
@@ -715,7 +732,19 @@ int cl_ops_require_running(struct cladding_context *ctx,
   cleanup_free char *name = NULL;
   const char *word = component_word(component);
 
-  if (cl_ops_project_state(ctx, &state, err) < 0)
+  /* A running target container means the project is running or
+   * incomplete, which the container listing alone decides; the pod
+   * listing only tells a stopped project from leftover pods.  Skipping it
+   * saves one podman call on every run. */
+  name = cl_container_name(ctx->config.name, role_of(component));
+  if (take_listings(ctx, false, err) < 0)
+    return -1;
+  found = cl_inventory_find_container(&ctx->inventory, name,
+                                      cl_context_spec(ctx)->canonical_root);
+  if ((found == NULL || strcmp(found->state, "running") != 0) &&
+      take_listings(ctx, true, err) < 0)
+    return -1;
+  if (resolve_state(ctx, &state, err) < 0)
     return -1;
   if (state == CLADDING_PROJECT_STOPPED) {
     cl_log(CLADDING_LOG_ERROR, "cladding project '%s' is not running",
@@ -724,7 +753,6 @@ int cl_ops_require_running(struct cladding_context *ctx,
     return cl_fail(err, 1, "project is not running");
   }
 
-  name = cl_container_name(ctx->config.name, role_of(component));
   found = cl_inventory_find_container(&ctx->inventory, name,
                                       cl_context_spec(ctx)->canonical_root);
   if (found == NULL) {
