@@ -134,24 +134,6 @@ static int check_tools(struct cladding_context *ctx, struct cl_error *err)
   return failed ? cl_fail(err, 1, "missing tools binaries") : 0;
 }
 
-static bool executable_in_path(const char *name)
-{
-  const char *path = getenv("PATH");
-  cleanup_free char *copy = cl_xstrdup(path ? path : "");
-  char *saveptr = NULL;
-
-  for (char *dir = strtok_r(copy, ":", &saveptr); dir;
-       dir = strtok_r(NULL, ":", &saveptr)) {
-    cleanup_free char *candidate = cl_path_join(dir, name);
-    struct stat st;
-
-    if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) &&
-        access(candidate, X_OK) == 0)
-      return true;
-  }
-  return false;
-}
-
 static int runsc_failure(const char *reason, struct cl_error *err)
 {
   cl_log(CLADDING_LOG_ERROR, "failed to check runsc availability: %s", reason);
@@ -169,10 +151,10 @@ static int check_runsc(struct cladding_context *ctx, struct cl_error *err)
   json_t *runtimes;
   bool found;
 
-  if (!ctx->config.use_runsc || executable_in_path("runsc"))
+  if (!ctx->config.use_runsc || cl_in_path("runsc"))
     return 0;
 
-  if (executable_in_path("podman")) {
+  if (cl_in_path("podman")) {
     int ret = cl_context_run_captured(ctx, argv, &result);
 
     if (ret < 0) {

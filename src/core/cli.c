@@ -282,28 +282,6 @@ static enum parse_result parse_command_args(struct cladding_context *ctx,
   return PARSE_OK;
 }
 
-/* Tells whether `name` is an executable file in a directory of PATH. */
-static bool in_path(const char *name)
-{
-  const char *path = getenv("PATH");
-  cleanup_free char *copy = NULL;
-  char *saveptr = NULL;
-
-  if (path == NULL)
-    return false;
-  copy = cl_xstrdup(path);
-  for (char *dir = strtok_r(copy, ":", &saveptr); dir != NULL;
-       dir = strtok_r(NULL, ":", &saveptr)) {
-    cleanup_free char *candidate = cl_path_join(dir, name);
-    struct stat st;
-
-    if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) &&
-        access(candidate, X_OK) == 0)
-      return true;
-  }
-  return false;
-}
-
 /* Resolves ROOT and PROJ, loads the config and checks for podman, as the
  * command's flags ask. */
 static int prepare_command(struct cladding_context *ctx, struct cl_error *err)
@@ -332,7 +310,7 @@ static int prepare_command(struct cladding_context *ctx, struct cl_error *err)
     ctx->config_loaded = true;
   }
 
-  if ((flags & CLADDING_NEEDS_PODMAN) && !in_path("podman")) {
+  if ((flags & CLADDING_NEEDS_PODMAN) && !cl_in_path("podman")) {
     cl_log(CLADDING_LOG_MISSING, "podman (required for cladding %s)",
            ctx->command->command->name);
     return cl_fail(err, 1, "missing podman");

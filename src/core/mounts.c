@@ -84,7 +84,7 @@ char *cl_mount_fragment(const char *mount)
   return out;
 }
 
-static const char *component_suffix(enum cladding_component component)
+const char *cl_component_word(enum cladding_component component)
 {
   switch (component) {
   case CLADDING_COMPONENT_AGENT:
@@ -99,7 +99,7 @@ static const char *component_suffix(enum cladding_component component)
   return "proxy";
 }
 
-static unsigned component_target(enum cladding_component component)
+unsigned cl_component_target(enum cladding_component component)
 {
   switch (component) {
   case CLADDING_COMPONENT_AGENT:
@@ -184,7 +184,7 @@ static struct cl_volume custom_volume(const struct cl_config *config,
     cleanup_free char *fragment = cl_mount_fragment(entry->mount);
 
     volume.source = cl_asprintf("cladding-%s-%s-empty-%s", config->name,
-                                component_suffix(component), fragment);
+                                cl_component_word(component), fragment);
     volume.options = cl_xstrdup("ro,nocopy");
   }
   return volume;
@@ -231,7 +231,7 @@ void cl_component_volumes(const struct cl_config *config, const char *root,
                           enum cladding_component component, bool selinux,
                           struct cl_volume_list *out)
 {
-  unsigned target = component_target(component);
+  unsigned target = cl_component_target(component);
 
   out->items = NULL;
   out->count = 0;

@@ -43,6 +43,12 @@ void cl_volume_list_free(struct cl_volume_list *list);
 /* Formats one volume as the value of `--volume`. */
 char *cl_volume_format(const struct cl_volume *volume);
 
+/* The name of a component in container names and messages: "agent",
+ * "nw-sandbox", "fs-sandbox" or "proxy". */
+const char *cl_component_word(enum cladding_component component);
+/* The enum cl_target bit of a component; 0 for the proxy. */
+unsigned cl_component_target(enum cladding_component component);
+
 /* Tells whether SELinux is enabled: /sys/fs/selinux/enforce reads 1. */
 bool cl_selinux_enabled(void);
 /* The same test on another file, for tests: true when `enforce_path` exists

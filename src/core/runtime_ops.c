@@ -693,21 +693,6 @@ int cl_ops_proxy_reload(struct cladding_context *ctx, int timeout,
   return 0;
 }
 
-static const char *component_word(enum cladding_component component)
-{
-  switch (component) {
-  case CLADDING_COMPONENT_AGENT:
-    return "agent";
-  case CLADDING_COMPONENT_NW_SANDBOX:
-    return "nw-sandbox";
-  case CLADDING_COMPONENT_FS_SANDBOX:
-    return "fs-sandbox";
-  case CLADDING_COMPONENT_PROXY:
-    break;
-  }
-  return "proxy";
-}
-
 static enum cl_container_role role_of(enum cladding_component component)
 {
   switch (component) {
@@ -730,7 +715,7 @@ int cl_ops_require_running(struct cladding_context *ctx,
   enum cladding_project_state state;
   const struct cl_inv_container *found;
   cleanup_free char *name = NULL;
-  const char *word = component_word(component);
+  const char *word = cl_component_word(component);
 
   /* A running target container means the project is running or
    * incomplete, which the container listing alone decides; the pod

@@ -241,3 +241,24 @@ int cl_mkdir_p(const char *path, unsigned mode)
   }
   return 0;
 }
+
+bool cl_in_path(const char *name)
+{
+  const char *path = getenv("PATH");
+  cleanup_free char *copy = NULL;
+  char *saveptr = NULL;
+
+  if (path == NULL)
+    return false;
+  copy = cl_xstrdup(path);
+  for (char *dir = strtok_r(copy, ":", &saveptr); dir != NULL;
+       dir = strtok_r(NULL, ":", &saveptr)) {
+    cleanup_free char *candidate = cl_path_join(dir, name);
+    struct stat st;
+
+    if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) &&
+        access(candidate, X_OK) == 0)
+      return true;
+  }
+  return false;
+}

@@ -42,6 +42,10 @@ void cl_strv_push(struct cl_strv *v, const char *s);
 void cl_strv_push_owned(struct cl_strv *v, char *s);
 void cl_strv_free(struct cl_strv *v);
 
+/* Tells whether `name` is an executable regular file in a directory of
+ * PATH. */
+bool cl_in_path(const char *name);
+
 /* Writes through a temporary file and rename(); 0 or a negative errno. */
 int cl_write_file_atomic(const char *path, const void *data, size_t len,
                          unsigned mode);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "mounts.h"
 #include "runtime_ops.h"
 #include "util.h"
 
@@ -27,21 +28,6 @@ static const char *relative_to(const char *path, const char *dir)
   return path + len + 1;
 }
 
-static unsigned target_bit(enum cladding_component component)
-{
-  switch (component) {
-  case CLADDING_COMPONENT_AGENT:
-    return CL_TARGET_AGENT;
-  case CLADDING_COMPONENT_NW_SANDBOX:
-    return CL_TARGET_NW_SANDBOX;
-  case CLADDING_COMPONENT_FS_SANDBOX:
-    return CL_TARGET_FS_SANDBOX;
-  case CLADDING_COMPONENT_PROXY:
-    break;
-  }
-  return 0;
-}
-
 /* The first custom mount on the workspace that targets `component`. */
 static const struct cl_mount_entry *
 workspace_override(const struct cl_config *config,
@@ -51,7 +37,7 @@ workspace_override(const struct cl_config *config,
     const struct cl_mount_entry *m = &config->mounts[i];
 
     if (strcmp(m->mount, WORKSPACE) == 0 &&
-        (m->targets & target_bit(component)))
+        (m->targets & cl_component_target(component)))
       return m;
   }
   return NULL;
