@@ -51,7 +51,6 @@ nobase_dist_pkgdata_DATA += \
 
 EXTRA_DIST += \
 	tests/rego/cases \
-	tests/rego/templates \
 	fuzz/rego \
 	bench/rego-bench.c \
 	tests/rego/policies.sh \
