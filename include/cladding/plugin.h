@@ -45,6 +45,7 @@ extern "C" {
 struct cladding_context;
 struct cladding_services;
 struct cladding_process_result;
+struct cladding_forward_spec;
 
 /* Flags of a command, checked by the core once before the handler runs. */
 enum cladding_command_flags {
@@ -307,6 +308,67 @@ struct cladding_services {
   int (*spawn_with_stop)(struct cladding_context *ctx, const char *const *argv,
                          const char *const *stop_argv,
                          struct cladding_process_result *result);
+
+  /* Expose and inject: the bridge service. */
+  /* Sets `found` to 1 when `podman container inspect <container>` lists a
+   * mount whose destination is `destination`, else to 0.  Returns 0, or
+   * prints the failure with its final line and returns the status. */
+  int (*container_has_mount)(struct cladding_context *ctx,
+                             const char *container, const char *destination,
+                             int *found);
+  /* Runs a forwarding session (see struct cladding_forward_spec) until
+   * SIGINT, SIGTERM or SIGHUP, or until its agent side or host listener
+   * fails, then cleans up.  Returns the exit status: 0 after a signal,
+   * otherwise the status of the failure, whose messages it printed. */
+  int (*forward_run)(struct cladding_context *ctx,
+                     const struct cladding_forward_spec *spec);
+
+  /* While on, services that fail keep their final line instead of
+   * printing it, so a command can print its own lines (a rollback) first.
+   * Turning it off prints the first kept line and returns its status, or
+   * returns 0 when none was kept. */
+  int (*defer_final_line)(struct cladding_context *ctx, int on);
+  /* Reads an integer option between `min` and `max`, or `fallback` when
+   * the option is absent.  A bad value is a usage error: prints it and
+   * returns 2.  Returns 0 otherwise. */
+  int (*option_int)(struct cladding_context *ctx, const char *long_name,
+                    long min, long max, long fallback, long *value);
+};
+
+/* The direction of the host side of a forwarding session. */
+enum cladding_forward_kind {
+  /* Listen on TCP `host`:`port` and connect each client to the Unix socket
+   * that the agent side creates in `dir` (expose). */
+  CLADDING_FORWARD_TCP_TO_UNIX,
+  /* Listen on a Unix socket in `dir`, created before the agent side starts,
+   * and connect each client to TCP `host`:`port`, resolved again for every
+   * connection (inject). */
+  CLADDING_FORWARD_UNIX_TO_TCP,
+};
+
+/* A forwarding session between the host and a container.  `dir` is the
+ * session's own socket directory: the core creates it, holds the flock of
+ * `dir`/lock for the whole run, removes what an earlier crashed run left
+ * there, and removes the directory at the end.  Strings are borrowed for
+ * the duration of `forward_run`. */
+struct cladding_forward_spec {
+  size_t size; /* sizeof(struct cladding_forward_spec) of the caller */
+  enum cladding_forward_kind kind;
+  const char *command;     /* "expose" or "inject", as messages name it */
+  const char *dir;         /* host socket directory, absolute */
+  const char *socket_name; /* the Unix socket in `dir`, e.g. "agent.sock" */
+  const char *pid_name;    /* the agent side's pid file in `dir` */
+  int container_port;      /* named in the "already in use" hint */
+  const char *host;        /* TCP side: listen address or target host */
+  int port;                /* TCP side: listen or target port */
+  /* Starts the agent side; it must write `dir`/`pid_name` once it
+   * listens, and keep running.  It runs with stdin from /dev/null in a
+   * process group of its own. */
+  const char *const *agent_argv;
+  /* Stops the agent side through its pid file; run at the end and for a
+   * pid file left by an earlier run. */
+  const char *const *stop_argv;
+  const char *ready_line; /* printed on stdout once both sides listen */
 };
 
 /* Tells whether `svc` is recent enough to contain `member`. */

@@ -1,52 +1,30 @@
 /* `cladding reload-proxy`: apply edited allowlists to the running Squid. */
 #include "config-host.h"
 
-#include <errno.h>
-#include <stdlib.h>
-
 #include <cladding/plugin.h>
-
-static int parse_timeout(struct cladding_context *ctx,
-                         const struct cladding_services *svc, int *timeout)
-{
-  const char *raw = svc->option(ctx, "timeout");
-  char *end = NULL;
-  long value;
-
-  *timeout = 30;
-  if (raw == NULL)
-    return 0;
-  errno = 0;
-  value = strtol(raw, &end, 10);
-  if (errno != 0 || end == raw || *end != '\0' || value < 1 || value > 3600)
-    return svc->usage_error(ctx,
-                            "invalid value '%s' for '--timeout': expected an "
-                            "integer from 1 to 3600",
-                            raw);
-  *timeout = (int)value;
-  return 0;
-}
 
 static int validate_reload(struct cladding_context *ctx,
                            const struct cladding_services *svc, int argc,
                            char **argv)
 {
-  int timeout;
+  long timeout;
 
-  return parse_timeout(ctx, svc, &timeout);
+  return svc->option_int(ctx, "timeout", 1, 3600, 30, &timeout);
 }
 
 static int reload_handler(struct cladding_context *ctx,
                           const struct cladding_services *svc, int argc,
                           char **argv)
 {
-  int timeout, status;
+  long timeout;
+  int status;
 
-  parse_timeout(ctx, svc, &timeout);
-  status = svc->require_running(ctx, CLADDING_COMPONENT_PROXY);
+  status = svc->option_int(ctx, "timeout", 1, 3600, 30, &timeout);
+  if (status == 0)
+    status = svc->require_running(ctx, CLADDING_COMPONENT_PROXY);
   if (status != 0)
     return status;
-  return svc->proxy_reload(ctx, timeout);
+  return svc->proxy_reload(ctx, (int)timeout);
 }
 
 static const struct cladding_option reload_options[] = {

@@ -12,35 +12,13 @@
 
 #define MAX_CONTAINERS 8
 
-/* Parses --timeout: an integer from 1 to 3600. */
-static int parse_timeout(struct cladding_context *ctx,
-                         const struct cladding_services *svc, int *timeout)
-{
-  const char *raw = svc->option(ctx, "timeout");
-  char *end = NULL;
-  long value;
-
-  *timeout = 30;
-  if (raw == NULL)
-    return 0;
-  errno = 0;
-  value = strtol(raw, &end, 10);
-  if (errno != 0 || end == raw || *end != '\0' || value < 1 || value > 3600)
-    return svc->usage_error(ctx,
-                            "invalid value '%s' for '--timeout': expected an "
-                            "integer from 1 to 3600",
-                            raw);
-  *timeout = (int)value;
-  return 0;
-}
-
 static int validate_up(struct cladding_context *ctx,
                        const struct cladding_services *svc, int argc,
                        char **argv)
 {
-  int timeout;
+  long timeout;
 
-  return parse_timeout(ctx, svc, &timeout);
+  return svc->option_int(ctx, "timeout", 1, 3600, 30, &timeout);
 }
 
 static void progress(struct cladding_context *ctx,
@@ -55,7 +33,8 @@ static void progress(struct cladding_context *ctx,
  * after the error line when it fails. */
 static int run_step(struct cladding_context *ctx,
                     const struct cladding_services *svc,
-                    const char *const *argv, const char *context)
+                    const char *const *argv, const char *context, char *final,
+                    size_t final_size)
 {
   struct cladding_process_result result;
   int ret =
@@ -68,6 +47,7 @@ static int run_step(struct cladding_context *ctx,
   if (ret < 0) {
     svc->log(ctx, CLADDING_LOG_ERROR, "failed to run %s: %s", context,
              strerror(-ret));
+    snprintf(final, final_size, "failed to run %s", context);
     return 1;
   }
   status = result.exit_status;
@@ -79,6 +59,7 @@ static int run_step(struct cladding_context *ctx,
       len--;
     svc->log(ctx, CLADDING_LOG_ERROR, "%s failed (exit code %d)", context,
              status);
+    snprintf(final, final_size, "%s failed (exit code %d)", context, status);
     if (len > 0)
       svc->log(ctx, CLADDING_LOG_PLAIN, "%.*s", (int)len, err);
   }
@@ -121,16 +102,18 @@ static int start_runtime(struct cladding_context *ctx,
   const char *pod = NULL;
   size_t created_count = 0;
   char step[512] = "preparing runtime directories";
-  int status;
+  char final[512] = "";
+  int status, deferred;
 
   svc->catch_signals(ctx, 1);
+  svc->defer_final_line(ctx, 1);
   status = svc->runtime_prepare_dirs(ctx);
 
   if (status == 0 && svc->interrupted(ctx) == 0) {
     snprintf(step, sizeof(step), "creating pod %s", svc->runtime_pod_name(ctx));
     progress(ctx, svc, quiet, step);
-    status =
-        run_step(ctx, svc, svc->runtime_pod_argv(ctx), "podman pod create");
+    status = run_step(ctx, svc, svc->runtime_pod_argv(ctx), "podman pod create",
+                      final, sizeof(final));
     if (status == 0)
       pod = svc->runtime_pod_name(ctx);
   }
@@ -148,7 +131,7 @@ static int start_runtime(struct cladding_context *ctx,
 
     snprintf(step, sizeof(step), "starting %s", name);
     progress(ctx, svc, quiet, step);
-    status = run_step(ctx, svc, argv, "podman run");
+    status = run_step(ctx, svc, argv, "podman run", final, sizeof(final));
     if (status == 0)
       created[created_count++] = name;
   }
@@ -158,20 +141,23 @@ static int start_runtime(struct cladding_context *ctx,
     progress(ctx, svc, quiet, step);
     status = svc->runtime_wait_ready(ctx, timeout);
   }
-  if (status == 0 && svc->interrupted(ctx) != 0)
+  if (svc->interrupted(ctx) != 0) {
     status = 128 + svc->interrupted(ctx);
+    snprintf(final, sizeof(final), "up interrupted by signal %d",
+             svc->interrupted(ctx));
+  }
 
+  /* Signals stay caught during the rollback, so a second Ctrl-C cannot
+   * leave half of it undone.  The final line comes after the rollback's
+   * own lines. */
   if (status != 0) {
     svc->log(ctx, CLADDING_LOG_ERROR, "up failed at: %s", step);
     svc->runtime_rollback(ctx, created, pod);
   }
   svc->catch_signals(ctx, 0);
-  if (status == 0 && svc->interrupted(ctx) != 0) {
-    /* A signal between the last check and catch_signals(0). */
-    svc->log(ctx, CLADDING_LOG_ERROR, "up failed at: %s", step);
-    svc->runtime_rollback(ctx, created, pod);
-    status = 128 + svc->interrupted(ctx);
-  }
+  deferred = svc->defer_final_line(ctx, 0);
+  if (status != 0 && deferred == 0)
+    svc->fail(ctx, status, "%s", final[0] ? final : "up failed");
   return status;
 }
 
@@ -184,9 +170,10 @@ static int up_handler(struct cladding_context *ctx,
   const char *const *lines = NULL;
   char step[512];
   size_t count;
-  int timeout, status;
+  long timeout;
+  int status;
 
-  status = parse_timeout(ctx, svc, &timeout);
+  status = svc->option_int(ctx, "timeout", 1, 3600, 30, &timeout);
   if (status != 0)
     return status;
   svc->set_trace(ctx, svc->option(ctx, "verbose") != NULL);
@@ -214,7 +201,7 @@ static int up_handler(struct cladding_context *ctx,
 
   status = run_checks(ctx, svc, quiet);
   if (status == 0)
-    status = start_runtime(ctx, svc, quiet, timeout);
+    status = start_runtime(ctx, svc, quiet, (int)timeout);
   if (status != 0)
     return status;
 

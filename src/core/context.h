@@ -42,6 +42,8 @@ struct cladding_context {
   bool trace;
   int interrupted; /* last signal forwarded to a child, or 0 */
   bool legacy_found;
+  bool defer_final;         /* keep final lines in `deferred` */
+  struct cl_error deferred; /* the first final line kept */
 
   struct cl_runtime_spec spec; /* built on first use */
   bool spec_ready;

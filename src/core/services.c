@@ -1,5 +1,6 @@
 #include "config-host.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "checks.h"
 #include "cli.h"
 #include "context.h"
+#include "forward.h"
 #include "process.h"
 #include "runtime_ops.h"
 #include "util.h"
@@ -288,11 +290,25 @@ static int svc_interrupted(struct cladding_context *ctx)
   return cl_ops_interrupted(ctx);
 }
 
-/* Prints the final line of a failed core operation and returns its
- * status, or 0 when `ret` is 0. */
-static int report(int ret, struct cl_error *err)
+/* Prints the final line of a failed core operation, or keeps it while
+ * final lines are deferred, and returns its status; 0 when `ret` is 0. */
+static int report_in(struct cladding_context *ctx, int ret,
+                     struct cl_error *err)
 {
-  return ret < 0 ? cl_error_report(err) : 0;
+  int status;
+
+  if (ret >= 0)
+    return 0;
+  if (!ctx->defer_final)
+    return cl_error_report(err);
+  status = err->status ? err->status : 1;
+  if (ctx->deferred.message == NULL) {
+    ctx->deferred = *err;
+    ctx->deferred.status = status;
+  } else {
+    cl_error_clear(err);
+  }
+  return status;
 }
 
 static int svc_check_step(struct cladding_context *ctx,
@@ -300,7 +316,7 @@ static int svc_check_step(struct cladding_context *ctx,
 {
   struct cl_error err = {0};
 
-  return report(cl_check_step(ctx, step, &err), &err);
+  return report_in(ctx, cl_check_step(ctx, step, &err), &err);
 }
 
 static int svc_legacy_found(struct cladding_context *ctx)
@@ -313,7 +329,7 @@ static int svc_project_state(struct cladding_context *ctx,
 {
   struct cl_error err = {0};
 
-  return report(cl_ops_project_state(ctx, state, &err), &err);
+  return report_in(ctx, cl_ops_project_state(ctx, state, &err), &err);
 }
 
 static void svc_report_incomplete(struct cladding_context *ctx)
@@ -391,28 +407,28 @@ static int svc_runtime_prepare_dirs(struct cladding_context *ctx)
 {
   struct cl_error err = {0};
 
-  return report(cl_ops_prepare_dirs(ctx, &err), &err);
+  return report_in(ctx, cl_ops_prepare_dirs(ctx, &err), &err);
 }
 
 static int svc_proxy_write(struct cladding_context *ctx)
 {
   struct cl_error err = {0};
 
-  return report(cl_ops_proxy_write(ctx, &err), &err);
+  return report_in(ctx, cl_ops_proxy_write(ctx, &err), &err);
 }
 
 static int svc_runtime_wait_ready(struct cladding_context *ctx, int timeout)
 {
   struct cl_error err = {0};
 
-  return report(cl_ops_wait_ready(ctx, timeout, &err), &err);
+  return report_in(ctx, cl_ops_wait_ready(ctx, timeout, &err), &err);
 }
 
 static int svc_runtime_down(struct cladding_context *ctx)
 {
   struct cl_error err = {0};
 
-  return report(cl_ops_down(ctx, &err), &err);
+  return report_in(ctx, cl_ops_down(ctx, &err), &err);
 }
 
 static int svc_load_config(struct cladding_context *ctx)
@@ -431,7 +447,7 @@ static int svc_ps(struct cladding_context *ctx, int json)
 {
   struct cl_error err = {0};
 
-  return report(cl_ops_ps(ctx, json, &err), &err);
+  return report_in(ctx, cl_ops_ps(ctx, json, &err), &err);
 }
 
 static char *svc_workdir(struct cladding_context *ctx,
@@ -449,7 +465,7 @@ static int svc_proxy_reload(struct cladding_context *ctx, int timeout)
 {
   struct cl_error err = {0};
 
-  return report(cl_ops_proxy_reload(ctx, timeout, &err), &err);
+  return report_in(ctx, cl_ops_proxy_reload(ctx, timeout, &err), &err);
 }
 
 static int svc_require_running(struct cladding_context *ctx,
@@ -457,7 +473,7 @@ static int svc_require_running(struct cladding_context *ctx,
 {
   struct cl_error err = {0};
 
-  return report(cl_ops_require_running(ctx, component, &err), &err);
+  return report_in(ctx, cl_ops_require_running(ctx, component, &err), &err);
 }
 
 static int svc_spawn_with_stop(struct cladding_context *ctx,
@@ -476,6 +492,57 @@ static int svc_spawn_with_stop(struct cladding_context *ctx,
   result->term_signal = raw.term_signal;
   cl_process_result_free(&raw);
   return 0;
+}
+
+static int svc_defer_final_line(struct cladding_context *ctx, int on)
+{
+  ctx->defer_final = on != 0;
+  if (on || ctx->deferred.message == NULL)
+    return 0;
+  return cl_error_report(&ctx->deferred);
+}
+
+static int svc_option_int(struct cladding_context *ctx, const char *long_name,
+                          long min, long max, long fallback, long *value)
+{
+  const char *raw = svc_option(ctx, long_name);
+  char *end = NULL;
+  long parsed;
+
+  *value = fallback;
+  if (raw == NULL)
+    return 0;
+  errno = 0;
+  parsed = strtol(raw, &end, 10);
+  if (errno != 0 || end == raw || *end != '\0' || parsed < min || parsed > max)
+    return svc_usage_error(ctx,
+                           "invalid value '%s' for '--%s': expected an "
+                           "integer from %ld to %ld",
+                           raw, long_name, min, max);
+  *value = parsed;
+  return 0;
+}
+
+static int svc_container_has_mount(struct cladding_context *ctx,
+                                   const char *container,
+                                   const char *destination, int *found)
+{
+  struct cl_error err = {0};
+
+  return report_in(ctx,
+                   cl_forward_container_has_mount(ctx, container, destination,
+                                                  found, &err),
+                   &err);
+}
+
+static int svc_forward_run(struct cladding_context *ctx,
+                           const struct cladding_forward_spec *spec)
+{
+  struct cladding_forward_spec copy = {0};
+
+  /* A plugin built against an older header passes a shorter struct. */
+  memcpy(&copy, spec, spec->size < sizeof(copy) ? spec->size : sizeof(copy));
+  return cl_forward_run(ctx, &copy);
 }
 
 const struct cladding_services cl_services = {
@@ -531,6 +598,10 @@ const struct cladding_services cl_services = {
     .proxy_reload = svc_proxy_reload,
     .require_running = svc_require_running,
     .spawn_with_stop = svc_spawn_with_stop,
+    .defer_final_line = svc_defer_final_line,
+    .option_int = svc_option_int,
+    .container_has_mount = svc_container_has_mount,
+    .forward_run = svc_forward_run,
 };
 
 void cl_context_free(struct cladding_context *ctx)
@@ -554,6 +625,7 @@ void cl_context_free(struct cladding_context *ctx)
     cl_project_status_free(&ctx->status);
   for (size_t i = 0; i <= CLADDING_COMPONENT_PROXY; i++)
     free(ctx->container_names[i]);
+  cl_error_clear(&ctx->deferred);
   if (ctx->config_loaded)
     cl_config_free(&ctx->config);
 }
