@@ -359,8 +359,8 @@ static void run_stop_call(struct session *s)
   }
   if (!run_until(s, stop_exited, STOP_CALL_MS, false)) {
     cl_log(CLADDING_LOG_WARNING,
-           "the stop call of the %s agent side did not finish in %d s",
-           command, STOP_CALL_MS / 1000);
+           "the stop call of the %s agent side did not finish in %d s", command,
+           STOP_CALL_MS / 1000);
     uv_process_kill(&stop->process, SIGKILL);
     run_until(s, stop_exited, 0, false);
   }
@@ -524,8 +524,8 @@ static int listen_host(struct session *s)
   cl_bridge_set_error_cb(s->bridge, listener_failed, s);
   if (spec->kind == CLADDING_FORWARD_TCP_TO_UNIX) {
     where = host_port(spec->host, spec->port);
-    ret = cl_bridge_listen_tcp(s->bridge, spec->host, spec->port,
-                               s->socket_path);
+    ret =
+        cl_bridge_listen_tcp(s->bridge, spec->host, spec->port, s->socket_path);
   } else {
     where = cl_xstrdup(s->socket_path);
     ret = cl_bridge_listen_unix(s->bridge, s->socket_path, spec->host,
@@ -680,8 +680,7 @@ int cl_forward_run(struct cladding_context *ctx,
     cl_log(CLADDING_LOG_PLAIN, "%s host listener failed: %s", spec->command,
            uv_strerror(s.listener_error));
     status = 1;
-  } else if (status == 0 && !s.caught && s.agent.started &&
-             !s.agent.running) {
+  } else if (status == 0 && !s.caught && s.agent.started && !s.agent.running) {
     cleanup(&s);
     status = report_agent_exit(&s);
   } else {
@@ -738,13 +737,13 @@ int cl_forward_container_has_mount(struct cladding_context *ctx,
   if (status != 0) {
     cleanup_free char *stderr_text = cl_process_trimmed_err(&result);
 
-    cl_log(CLADDING_LOG_ERROR,
-           "podman container inspect failed (exit code %d)", status);
+    cl_log(CLADDING_LOG_ERROR, "podman container inspect failed (exit code %d)",
+           status);
     if (stderr_text)
       cl_log(CLADDING_LOG_PLAIN, "%s", stderr_text);
     cl_process_result_free(&result);
-    return cl_fail(err, status, "podman container inspect failed (exit code %d)",
-                   status);
+    return cl_fail(err, status,
+                   "podman container inspect failed (exit code %d)", status);
   }
   ret = cl_forward_inspect_has_mount(result.out, destination);
   cl_process_result_free(&result);

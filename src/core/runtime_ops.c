@@ -1,6 +1,7 @@
 #include "config-host.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -216,25 +217,44 @@ int cl_ops_proxy_write(struct cladding_context *ctx, struct cl_error *err)
   return ret;
 }
 
-int cl_ops_socket_accepts(const char *path)
+/* Connects to the Unix socket at `path` without following a symbolic link
+ * in its last component, and returns the connected descriptor or -1.  The
+ * socket directories are writable from inside the containers, so a link
+ * planted there must not lead cladding to another socket on the host.  The
+ * socket inode is opened with O_PATH and reached through /proc/self/fd,
+ * so it cannot be swapped between the check and the connect. */
+static int connect_socket_nofollow(const char *path)
 {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  int fd, ok;
+  cleanup_close int inode = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  int fd;
 
-  if (strlen(path) >= sizeof(addr.sun_path))
-    return 0;
-  strcpy(addr.sun_path, path);
+  if (inode < 0 || fstat(inode, &st) < 0 || !S_ISSOCK(st.st_mode))
+    return -1;
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", inode);
   fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
+    return -1;
+  if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int cl_ops_socket_accepts(const char *path)
+{
+  int fd = connect_socket_nofollow(path);
+
+  if (fd < 0)
     return 0;
-  ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
   close(fd);
-  return ok;
+  return 1;
 }
 
 int cl_ops_probe_proxy(const char *path, const char *host, int timeout_ms)
 {
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
   cleanup_free char *request = cl_asprintf("GET http://%s/ HTTP/1.1\r\n"
                                            "Host: %s\r\n"
                                            "Connection: close\r\n\r\n",
@@ -243,14 +263,10 @@ int cl_ops_probe_proxy(const char *path, const char *host, int timeout_ms)
   size_t used = 0;
   int fd, status = 0;
 
-  if (strlen(path) >= sizeof(addr.sun_path))
-    return -1;
-  strcpy(addr.sun_path, path);
-  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fd = connect_socket_nofollow(path);
   if (fd < 0)
     return -1;
-  if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-      send(fd, request, strlen(request), MSG_NOSIGNAL) < 0) {
+  if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0) {
     close(fd);
     return -1;
   }

@@ -529,10 +529,10 @@ static int svc_container_has_mount(struct cladding_context *ctx,
 {
   struct cl_error err = {0};
 
-  return report_in(ctx,
-                   cl_forward_container_has_mount(ctx, container, destination,
-                                                  found, &err),
-                   &err);
+  return report_in(
+      ctx,
+      cl_forward_container_has_mount(ctx, container, destination, found, &err),
+      &err);
 }
 
 static int svc_forward_run(struct cladding_context *ctx,

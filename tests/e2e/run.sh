@@ -218,6 +218,11 @@ expect "allowed domain over CONNECT (TLS)" "origin secure.test port 443" \
 expect "CONNECT to port 80 of a listed domain" "origin demo.test port 80" \
   "$(cl run curl -s -p --max-time 20 http://demo.test/)"
 expect "unlisted domain gets 403" 403 "$(agent_status http://unlisted.test/)"
+# The pod's /etc/hosts names the origin's address demo.test; a reverse
+# lookup must not turn a request for the bare address into a listed name.
+expect "an address whose name is listed gets 403" 403 "$(agent_status "http://$ip/")"
+expect "CONNECT to an address whose name is listed is denied" 403 \
+  "$(cl run curl -sk -o /dev/null -w '%{http_connect}' --max-time 20 "https://$ip/" 2>/dev/null)"
 expect "subdomain of an exact entry gets 403" 403 "$(agent_status http://x.demo.test/)"
 expect "subdomain of a .domain entry passes" 200 "$(agent_status http://a.wild.test/)"
 expect "the .domain entry covers the domain itself" 200 "$(agent_status http://wild.test/)"

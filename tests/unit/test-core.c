@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +21,7 @@
 #include "log.h"
 #include "project.h"
 #include "registry.h"
+#include "runtime_ops.h"
 #include "util.h"
 
 /* Diagnostics captured from the core during one test. */
@@ -411,6 +414,44 @@ static void atomic_write_replaces_file(void **state)
   free(dir);
 }
 
+static int listen_unix(const char *path)
+{
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+  assert_true(fd >= 0);
+  assert_true(strlen(path) < sizeof(addr.sun_path));
+  strcpy(addr.sun_path, path);
+  assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  assert_int_equal(listen(fd, 4), 0);
+  return fd;
+}
+
+static void socket_probe_ignores_links(void **state)
+{
+  char *dir = harness_mkdtemp();
+  char *real = cl_path_join(dir, "real.sock");
+  char *link = cl_path_join(dir, "link.sock");
+  char *file = cl_path_join(dir, "file.sock");
+  int fd = listen_unix(real);
+
+  assert_int_equal(symlink(real, link), 0);
+  harness_write(file, "not a socket\n");
+  assert_int_equal(cl_ops_socket_accepts(real), 1);
+  /* A link planted in a socket directory must not lead to its target. */
+  assert_int_equal(cl_ops_socket_accepts(link), 0);
+  assert_int_equal(cl_ops_probe_proxy(link, "x.invalid", 100), -1);
+  assert_int_equal(cl_ops_socket_accepts(file), 0);
+  assert_int_equal(cl_ops_socket_accepts("/nonexistent/cladding.sock"), 0);
+
+  close(fd);
+  harness_rmtree(dir);
+  free(file);
+  free(link);
+  free(real);
+  free(dir);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -432,6 +473,7 @@ int main(void)
       cmocka_unit_test(known_commands_map_to_plugins),
       cmocka_unit_test(services_table_header),
       cmocka_unit_test(atomic_write_replaces_file),
+      cmocka_unit_test(socket_probe_ignores_links),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,12 +31,12 @@ static const char demo_squid_conf[] =
     "\n"
     "acl from_agent myportname agent\n"
     "acl from_nw_sandbox myportname nw_sandbox\n"
-    "acl agent_domains dstdomain \"/opt/cladding/proxy/agent_domains.lst\"\n"
-    "acl agent_host dstdomain host.containers.internal\n"
+    "acl agent_domains dstdomain -n \"/opt/cladding/proxy/agent_domains.lst\"\n"
+    "acl agent_host dstdomain -n host.containers.internal\n"
     "acl agent_host_ports port \"/opt/cladding/proxy/agent_host_ports.lst\"\n"
-    "acl nw_sandbox_domains dstdomain "
+    "acl nw_sandbox_domains dstdomain -n "
     "\"/opt/cladding/proxy/nw_sandbox_domains.lst\"\n"
-    "acl cladding_probe dstdomain g1f2e3d4c.cladding-probe.invalid\n"
+    "acl cladding_probe dstdomain -n g1f2e3d4c.cladding-probe.invalid\n"
     "deny_info TCP_RESET cladding_probe\n"
     "acl Safe_ports port 80\n"
     "acl Safe_ports port 443\n"
@@ -297,7 +297,7 @@ static void test_squid_conf_name_and_generation(void **state)
   assert_non_null(strstr(text, "for project p2; 'cladding up'"));
   assert_non_null(strstr(text, "\nvisible_hostname p2-proxy\n"));
   assert_non_null(strstr(
-      text, "\nacl cladding_probe dstdomain g0.cladding-probe.invalid\n"));
+      text, "\nacl cladding_probe dstdomain -n g0.cladding-probe.invalid\n"));
 }
 
 static void test_squid_conf_rejects_bad_values(void **state)

@@ -414,6 +414,10 @@ static void test_full_rootless_argv(void **state)
       "none",
       "--userns",
       "keep-id",
+      "--cap-drop",
+      "all",
+      "--security-opt",
+      "no-new-privileges",
       "--hostname",
       "demo-agent",
       "--name",
@@ -467,6 +471,10 @@ static void test_full_rootless_argv(void **state)
       "none",
       "--userns",
       "keep-id",
+      "--cap-drop",
+      "all",
+      "--security-opt",
+      "no-new-privileges",
       "--hostname",
       "demo-nw-sandbox",
       "--name",
@@ -511,6 +519,10 @@ static void test_full_rootless_argv(void **state)
       "none",
       "--userns",
       "keep-id",
+      "--cap-drop",
+      "all",
+      "--security-opt",
+      "no-new-privileges",
       "--hostname",
       "demo-fs-sandbox",
       "--name",
@@ -560,6 +572,10 @@ static void test_rootful_runsc_agent_argv(void **state)
       "none",
       "--user",
       "1000:100",
+      "--cap-drop",
+      "all",
+      "--security-opt",
+      "no-new-privileges",
       "--hostname",
       "demo-agent",
       "--name",
@@ -697,6 +713,10 @@ static void expected_prefix(struct cl_strv *v, const struct combo *c,
     cl_strv_push(v, "--network");
     cl_strv_push(v, "none");
     push_all(v, c->rootless ? userns : user);
+    cl_strv_push(v, "--cap-drop");
+    cl_strv_push(v, "all");
+    cl_strv_push(v, "--security-opt");
+    cl_strv_push(v, "no-new-privileges");
     cl_strv_push(v, "--hostname");
     cl_strv_push(v, hostnames[role]);
   }
