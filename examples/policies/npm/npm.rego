@@ -1,6 +1,8 @@
-# npm: "install --no-scripts", then optionally --save or --save-dev, then
-# optionally "--", then one or more package specs. Install scripts never
-# run, and no package spec may look like an option.
+# npm: "install --ignore-scripts", then optionally --save or --save-dev,
+# then optionally "--", then one or more registry package specs.
+# --ignore-scripts keeps lifecycle scripts from running (npm 10 ignores an
+# unknown "--no-scripts"). A spec must start with a letter, a digit or a
+# scope, so ".", "..", paths, URLs and options are all denied.
 package sandbox.npm
 
 import rego.v1
@@ -14,7 +16,7 @@ save_flags := {"--save", "--save-dev"}
 allow if {
 	count(input.args) >= 3
 	input.args[0] == "install"
-	input.args[1] == "--no-scripts"
+	input.args[1] == "--ignore-scripts"
 	packages := without_separator(without_save(array.slice(input.args, 2, count(input.args))))
 	count(packages) > 0
 	every p in packages {
@@ -33,5 +35,5 @@ without_separator(args) := args if args[0] != "--"
 # name, @scope/name, optionally followed by @version
 package_spec(p) if {
 	not startswith(p, "-")
-	regex.match(`^(@[a-z0-9._-]+/)?[a-z0-9._-]+(@[A-Za-z0-9.^~<>=*|-]+)?$`, p)
+	regex.match(`^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9.^~<>=*|-]+)?$`, p)
 }
