@@ -58,6 +58,9 @@ enum cladding_command_flags {
   /* Options are recognised only before the first positional argument; the
    * rest of the command line reaches the handler untouched. */
   CLADDING_OPTIONS_FIRST = 1u << 3,
+  /* Hold the project's lock (ROOT/runtime/lock) while the handler runs, so
+   * two commands that change the runtime never interleave. */
+  CLADDING_LOCKS_PROJECT = 1u << 4,
 };
 
 /* One option of a command.  An option without `value_name` is a flag. */

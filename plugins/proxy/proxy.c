@@ -39,7 +39,8 @@ static const struct cladding_command proxy_commands[] = {
         .summary = "Reload the squid proxy configuration",
         .synopsis = "[--timeout SECONDS]",
         .options = reload_options,
-        .flags = CLADDING_NEEDS_CONFIG | CLADDING_NEEDS_PODMAN,
+        .flags = CLADDING_NEEDS_CONFIG | CLADDING_NEEDS_PODMAN |
+                 CLADDING_LOCKS_PROJECT,
         .min_args = 0,
         .max_args = 0,
         .handler = reload_handler,

@@ -245,7 +245,8 @@ static const struct cladding_command updown_commands[] = {
         .summary = "Start the system",
         .synopsis = "[-v|--verbose] [--quiet] [--timeout SECONDS]",
         .options = up_options,
-        .flags = CLADDING_NEEDS_CONFIG | CLADDING_NEEDS_PODMAN,
+        .flags = CLADDING_NEEDS_CONFIG | CLADDING_NEEDS_PODMAN |
+                 CLADDING_LOCKS_PROJECT,
         .min_args = 0,
         .max_args = 0,
         .handler = up_handler,
@@ -256,7 +257,8 @@ static const struct cladding_command updown_commands[] = {
         .summary = "Stop the system",
         .synopsis = "[-v|--verbose]",
         .options = down_options,
-        .flags = CLADDING_NEEDS_CONFIG | CLADDING_NEEDS_PODMAN,
+        .flags = CLADDING_NEEDS_CONFIG | CLADDING_NEEDS_PODMAN |
+                 CLADDING_LOCKS_PROJECT,
         .min_args = 0,
         .max_args = 0,
         .handler = down_handler,
@@ -266,7 +268,8 @@ static const struct cladding_command updown_commands[] = {
         .summary = "Force-remove running containers",
         .synopsis = "",
         .options = NULL,
-        .flags = CLADDING_NEEDS_CONFIG | CLADDING_NEEDS_PODMAN,
+        .flags = CLADDING_NEEDS_CONFIG | CLADDING_NEEDS_PODMAN |
+                 CLADDING_LOCKS_PROJECT,
         .min_args = 0,
         .max_args = 0,
         .handler = destroy_handler,

@@ -142,43 +142,73 @@ static int runsc_failure(const char *reason, struct cl_error *err)
   return cl_fail(err, 1, "failed to check runsc availability");
 }
 
+/* Tells whether podman's JSON reports a runtime named runsc: a key of
+ * host.ociRuntimes (newer Podman) or the name of host.ociRuntime (Podman
+ * 4.3, which reports only the configured runtime). */
+static bool reports_runsc(json_t *info)
+{
+  json_t *host = json_object_get(info, "host");
+  json_t *runtimes = json_object_get(host, "ociRuntimes");
+  json_t *current = json_object_get(host, "ociRuntime");
+  const char *name = json_string_value(json_object_get(current, "name"));
+
+  if (json_is_object(runtimes) && json_object_get(runtimes, "runsc") != NULL)
+    return true;
+  return name != NULL && strcmp(name, "runsc") == 0;
+}
+
 static int check_runsc(struct cladding_context *ctx, struct cl_error *err)
 {
-  static const char *const argv[] = {"podman", "info", "--format",
-                                     "{{json .Host.OCIRuntimes}}", NULL};
+  static const char *const templated[] = {"podman", "info", "--format",
+                                          "{{json .Host.OCIRuntimes}}", NULL};
+  static const char *const full[] = {"podman", "info", "--format", "json",
+                                     NULL};
   struct cl_process_result result;
   json_error_t json_error;
-  json_t *runtimes;
-  bool found;
+  json_t *parsed;
+  bool found = false;
+  int ret;
 
   if (!ctx->config.use_runsc || cl_in_path("runsc"))
     return 0;
 
   if (cl_in_path("podman")) {
-    int ret = cl_context_run_captured(ctx, argv, &result);
+    /* The template names every runtime on newer Podman; Podman 4.3 rejects
+     * it, and then the full JSON still tells the configured runtime. */
+    ret = cl_context_run_captured(ctx, templated, &result);
+    if (ret == 0 && cl_process_status(&result) == 0) {
+      parsed = json_loads(result.out, JSON_DECODE_ANY, &json_error);
+      found = parsed && json_is_object(parsed) &&
+              json_object_get(parsed, "runsc") != NULL;
+      json_decref(parsed);
+    } else {
+      if (ret == 0)
+        cl_process_result_free(&result);
+      ret = cl_context_run_captured(ctx, full, &result);
+      if (ret < 0) {
+        cleanup_free char *reason =
+            cl_asprintf("failed to run podman info: %s", strerror(-ret));
 
-    if (ret < 0) {
-      cleanup_free char *reason =
-          cl_asprintf("failed to run podman info: %s", strerror(-ret));
+        return runsc_failure(reason, err);
+      }
+      if (cl_process_status(&result) != 0) {
+        cleanup_free char *stderr_text = cl_process_trimmed_err(&result);
+        cleanup_free char *reason = cl_asprintf(
+            "podman info failed (exit code %d)%s%s", cl_process_status(&result),
+            stderr_text ? ": " : "", stderr_text ? stderr_text : "");
 
-      return runsc_failure(reason, err);
+        cl_process_result_free(&result);
+        return runsc_failure(reason, err);
+      }
+      parsed = json_loads(result.out, 0, &json_error);
+      if (parsed == NULL) {
+        cl_process_result_free(&result);
+        return runsc_failure("podman info printed invalid JSON", err);
+      }
+      found = reports_runsc(parsed);
+      json_decref(parsed);
     }
-    if (cl_process_status(&result) != 0) {
-      cleanup_free char *stderr_text = cl_process_trimmed_err(&result);
-      cleanup_free char *reason = cl_asprintf(
-          "podman info failed (exit code %d)%s%s", cl_process_status(&result),
-          stderr_text ? ": " : "", stderr_text ? stderr_text : "");
-
-      cl_process_result_free(&result);
-      return runsc_failure(reason, err);
-    }
-    runtimes = json_loads(result.out, JSON_DECODE_ANY, &json_error);
     cl_process_result_free(&result);
-    if (runtimes == NULL)
-      return runsc_failure("podman info printed invalid JSON", err);
-    found =
-        json_is_object(runtimes) && json_object_get(runtimes, "runsc") != NULL;
-    json_decref(runtimes);
     if (found)
       return 0;
   }
@@ -277,6 +307,12 @@ static int check_images(struct cladding_context *ctx, struct cl_error *err)
   const char *checked[4];
   size_t checked_count = 0;
   bool failed = false;
+
+  if (!cl_in_path("podman")) {
+    cl_log(CLADDING_LOG_MISSING, "podman (required to check images)");
+    cl_log(CLADDING_LOG_HINT, "install podman, or add it to PATH");
+    return cl_fail(err, 1, "missing podman");
+  }
 
   for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
     const char *image = candidates[i].config ? candidates[i].config->image

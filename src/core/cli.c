@@ -1,12 +1,14 @@
 #include "config-host.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -203,6 +205,34 @@ static struct cl_option_value *option_slot(struct cladding_context *ctx,
   return NULL;
 }
 
+/* Returns the name of required positional argument `index` (0-based) from
+ * a synopsis such as "[--bind ADDR] CONTAINERPORT [HOSTPORT]", or NULL.
+ * Bracketed groups are optional and skipped. */
+static char *required_argument_name(const char *synopsis, int index)
+{
+  int depth = 0, seen = 0;
+
+  for (const char *p = synopsis; *p;) {
+    const char *start;
+
+    if (*p == ' ') {
+      p++;
+      continue;
+    }
+    if (*p == '[' || *p == ']') {
+      depth += *p == '[' ? 1 : -1;
+      p++;
+      continue;
+    }
+    start = p;
+    while (*p && *p != ' ' && *p != '[' && *p != ']')
+      p++;
+    if (depth == 0 && *start != '-' && *start != '.' && seen++ == index)
+      return cl_xstrndup(start, (size_t)(p - start));
+  }
+  return NULL;
+}
+
 enum parse_result { PARSE_OK, PARSE_HELP, PARSE_ERROR };
 
 /* Parses the words after the command name into options and positionals.
@@ -270,7 +300,13 @@ static enum parse_result parse_command_args(struct cladding_context *ctx,
   }
 
   if ((int)positional->count - 1 < command->min_args) {
-    cl_usage_error(command, "missing argument");
+    cleanup_free char *name =
+        required_argument_name(command->synopsis, (int)positional->count - 1);
+
+    if (name != NULL)
+      cl_usage_error(command, "missing argument %s", name);
+    else
+      cl_usage_error(command, "missing argument");
     return PARSE_ERROR;
   }
   if (command->max_args >= 0 &&
@@ -316,6 +352,41 @@ static int prepare_command(struct cladding_context *ctx, struct cl_error *err)
     return cl_fail(err, 1, "missing podman");
   }
   return 0;
+}
+
+/* Takes the project's lock for a command that changes the runtime; waits,
+ * saying so once, while another command holds it.  Returns the descriptor
+ * that keeps the lock, or -1 with `err` set. */
+static int lock_project(struct cladding_context *ctx, struct cl_error *err)
+{
+  cleanup_free char *dir = cl_path_join(ctx->project_root, "runtime");
+  cleanup_free char *path = cl_path_join(dir, "lock");
+  int ret = cl_mkdir_p(dir, 0755);
+  int fd;
+
+  if (ret < 0) {
+    cl_log(CLADDING_LOG_ERROR, "failed to create %s: %s", dir, strerror(-ret));
+    return cl_fail(err, 1, "failed to lock the project");
+  }
+  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    cl_log(CLADDING_LOG_ERROR, "failed to open %s: %s", path, strerror(errno));
+    return cl_fail(err, 1, "failed to lock the project");
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+    return fd;
+  cl_log(CLADDING_LOG_PLAIN,
+         "waiting for another cladding command on %s to finish",
+         ctx->project_root);
+  while (flock(fd, LOCK_EX) < 0) {
+    if (errno != EINTR) {
+      cl_log(CLADDING_LOG_ERROR, "failed to lock %s: %s", path,
+             strerror(errno));
+      close(fd);
+      return cl_fail(err, 1, "failed to lock the project");
+    }
+  }
+  return fd;
 }
 
 static char *current_directory(void)
@@ -379,7 +450,7 @@ static int run_command(const struct cl_command_entry *entry,
   const struct cladding_command *command = entry->command;
   struct cl_strv positional = {0};
   struct cl_error err = {0};
-  int status;
+  int status, lock_fd = -1;
 
   ctx->command = entry;
   for (const struct cladding_option *o = command->options; o && o->long_name;
@@ -415,8 +486,18 @@ static int run_command(const struct cl_command_entry *entry,
     return cl_error_report(&err);
   }
 
+  if (command->flags & CLADDING_LOCKS_PROJECT) {
+    lock_fd = lock_project(ctx, &err);
+    if (lock_fd < 0) {
+      cl_strv_free(&positional);
+      return cl_error_report(&err);
+    }
+  }
+
   status = command->handler(ctx, &cl_services, (int)positional.count,
                             positional.items);
+  if (lock_fd >= 0)
+    close(lock_fd);
   cl_strv_free(&positional);
   return status;
 }

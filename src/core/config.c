@@ -74,6 +74,40 @@ static size_t report_unknown_keys(const struct loader *ld, json_t *object,
   return count;
 }
 
+/* Tells whether `text` can be passed to podman as an image reference.  Only
+ * what would change the meaning of podman's command line is rejected: a
+ * leading '-' makes podman read the value as an option, and whitespace or
+ * control characters have no place in a reference.  Podman checks the rest
+ * of the reference grammar itself. */
+static bool is_image_reference(const char *text)
+{
+  if (text[0] == '\0' || text[0] == '-')
+    return false;
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+    if (*p <= ' ' || *p == 0x7f)
+      return false;
+  }
+  return true;
+}
+
+/* Checks an optional image field such as `agent.image`.  An absent `value`
+ * passes. */
+static int check_image_field(const struct loader *ld, json_t *value,
+                             const char *field)
+{
+  if (value == NULL)
+    return 0;
+  if (!json_is_string(value)) {
+    report(ld, NULL, "invalid field '%s' (expected string)", field);
+    return fail_invalid(ld);
+  }
+  if (!is_image_reference(json_string_value(value))) {
+    report(ld, NULL, "invalid field '%s' (expected an image reference)", field);
+    return fail_invalid(ld);
+  }
+  return 0;
+}
+
 static int read_config(const struct loader *ld, char **data, size_t *len)
 {
   int ret = cl_read_file(ld->path, data, len);
@@ -194,6 +228,7 @@ static int load_component(const struct loader *ld, json_t *top, const char *key,
   json_t *object = json_object_get(top, key);
   json_t *image, *enabled;
   cleanup_free char *prefix = NULL;
+  cleanup_free char *field = NULL;
 
   if (object == NULL) {
     if (is_agent) {
@@ -213,10 +248,9 @@ static int load_component(const struct loader *ld, json_t *top, const char *key,
     return fail_invalid(ld);
 
   image = json_object_get(object, "image");
-  if (image && !json_is_string(image)) {
-    report(ld, NULL, "invalid field '%s.image' (expected string)", key);
-    return fail_invalid(ld);
-  }
+  field = cl_asprintf("%s.image", key);
+  if (check_image_field(ld, image, field) < 0)
+    return -1;
 
   enabled = json_object_get(object, "enabled");
   if (enabled && is_agent) {
@@ -256,6 +290,16 @@ static int load_components(const struct loader *ld, json_t *top)
   return 0;
 }
 
+/* Tells whether the dotted-quad `address` reaches the proxy pod itself:
+ * 127.0.0.0/8, or 0.0.0.0, which Linux connects to the local host.  Squid
+ * would then connect to its own listeners, and the listener port is what
+ * tells the agent and the nw-sandbox apart.  cl_is_ipv4() rejects leading
+ * zeros, so the prefix test sees every spelling of 127.0.0.0/8. */
+static bool is_loopback_ipv4(const char *address)
+{
+  return cl_str_has_prefix(address, "127.") || strcmp(address, "0.0.0.0") == 0;
+}
+
 /* Validates every entry of `proxy.hosts` before failing, so that one run
  * shows all bad entries. */
 static int load_proxy_hosts(const struct loader *ld, json_t *hosts)
@@ -272,16 +316,21 @@ static int load_proxy_hosts(const struct loader *ld, json_t *hosts)
 
   json_object_foreach(hosts, key, value)
   {
-    bool address_ok =
-        json_is_string(value) && cl_is_ipv4(json_string_value(value));
+    const char *address = json_string_value(value);
 
     if (!cl_is_hostname(key)) {
       report(ld, NULL, "invalid key 'proxy.hosts.%s' (expected hostname)", key);
       bad++;
     }
-    if (!address_ok) {
+    if (address == NULL || !cl_is_ipv4(address)) {
       report(ld, NULL, "invalid field 'proxy.hosts.%s' (expected IPv4 address)",
              key);
+      bad++;
+    } else if (is_loopback_ipv4(address)) {
+      report(ld,
+             "a loopback address names the proxy pod itself; use 'cladding "
+             "inject' to reach a service on the host",
+             "invalid field 'proxy.hosts.%s' (loopback address)", key);
       bad++;
     }
   }
@@ -319,10 +368,8 @@ static int load_proxy(const struct loader *ld, json_t *top)
     return fail_invalid(ld);
 
   image = json_object_get(proxy, "image");
-  if (image && !json_is_string(image)) {
-    report(ld, NULL, "invalid field 'proxy.image' (expected string)");
-    return fail_invalid(ld);
-  }
+  if (check_image_field(ld, image, "proxy.image") < 0)
+    return -1;
   ld->config->proxy_image =
       cl_xstrdup(image ? json_string_value(image) : CL_DEFAULT_PROXY_IMAGE);
 
@@ -348,10 +395,8 @@ static int load_images(const struct loader *ld, json_t *top)
     return fail_invalid(ld);
 
   base = json_object_get(images, "base");
-  if (base && !json_is_string(base)) {
-    report(ld, NULL, "invalid field 'images.base' (expected string)");
-    return fail_invalid(ld);
-  }
+  if (check_image_field(ld, base, "images.base") < 0)
+    return -1;
   if (base)
     ld->config->base_image = cl_xstrdup(json_string_value(base));
   return 0;
@@ -458,6 +503,128 @@ static int load_mount_path(const struct loader *ld, json_t *entry, size_t index,
   return 0;
 }
 
+/* Returns the absolute `path` with empty and "." components removed and
+ * each ".." component applied to the components before it, without looking
+ * at the file system.  A ".." at "/" stays at "/". */
+static char *normalize_lexically(const char *path)
+{
+  char *out = cl_xmalloc(strlen(path) + 2);
+  size_t out_len = 0;
+  const char *p = path;
+
+  while (*p) {
+    size_t len;
+
+    while (*p == '/')
+      p++;
+    len = strcspn(p, "/");
+    if (len == 0 || (len == 1 && p[0] == '.')) {
+      p += len;
+      continue;
+    }
+    if (len == 2 && p[0] == '.' && p[1] == '.') {
+      while (out_len > 0 && out[out_len - 1] != '/')
+        out_len--;
+      if (out_len > 0)
+        out_len--;
+    } else {
+      out[out_len++] = '/';
+      memcpy(out + out_len, p, len);
+      out_len += len;
+    }
+    p += len;
+  }
+
+  if (out_len == 0)
+    out[out_len++] = '/';
+  out[out_len] = '\0';
+  return out;
+}
+
+/* Returns the absolute `path` with its symbolic links resolved.  When the
+ * path does not exist, its longest existing prefix is resolved with
+ * realpath() and the missing components are appended lexically.  Returns
+ * NULL when a prefix fails for another reason than ENOENT, for example
+ * EACCES or ELOOP. */
+static char *resolve_physically(const char *path)
+{
+  cleanup_free char *prefix = cl_xstrdup(path);
+
+  for (;;) {
+    cleanup_free char *resolved = realpath(prefix, NULL);
+    cleanup_free char *joined = NULL;
+    char *slash;
+
+    if (resolved) {
+      joined = cl_asprintf("%s/%s", resolved, path + strlen(prefix));
+      return normalize_lexically(joined);
+    }
+    if (errno != ENOENT)
+      return NULL;
+
+    slash = strrchr(prefix, '/');
+    if (slash == NULL || strcmp(prefix, "/") == 0)
+      return NULL;
+    if (slash == prefix)
+      slash[1] = '\0';
+    else
+      *slash = '\0';
+  }
+}
+
+/* Tells whether the normalised `path` is `dir` or lies below it. */
+static bool path_is_within(const char *path, const char *dir)
+{
+  size_t len = strlen(dir);
+
+  if (strcmp(dir, "/") == 0)
+    return true;
+  return strncmp(path, dir, len) == 0 &&
+         (path[len] == '\0' || path[len] == '/');
+}
+
+/* Tells whether the absolute `host_path` names ROOT or something below it,
+ * either as written, with "." and ".." applied lexically, or after its
+ * symbolic links are resolved.  Both forms are compared with both forms of
+ * ROOT, because ROOT itself may be reached through a symbolic link. */
+static bool is_inside_root(const char *host_path, const char *root)
+{
+  cleanup_free char *lexical = normalize_lexically(host_path);
+  cleanup_free char *physical = resolve_physically(host_path);
+  cleanup_free char *root_lexical = normalize_lexically(root);
+  cleanup_free char *root_physical = realpath(root, NULL);
+  const char *paths[] = {lexical, physical};
+  const char *roots[] = {root_lexical, root_physical};
+
+  for (size_t i = 0; i < 2; i++) {
+    for (size_t j = 0; j < 2; j++) {
+      if (paths[i] && roots[j] && path_is_within(paths[i], roots[j]))
+        return true;
+    }
+  }
+  return false;
+}
+
+static bool is_ascii_alnum(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+/* Tells whether `name` matches [a-zA-Z0-9][a-zA-Z0-9_.-]*, the pattern
+ * that podman requires of volume names.  The volume is created as
+ * N-<name>, and N matches [a-z0-9]+, so the full name matches too. */
+static bool is_volume_name(const char *name)
+{
+  if (!is_ascii_alnum(name[0]))
+    return false;
+  for (const char *p = name + 1; *p; p++) {
+    if (!is_ascii_alnum(*p) && *p != '_' && *p != '.' && *p != '-')
+      return false;
+  }
+  return true;
+}
+
 static int load_mount_source(const struct loader *ld, json_t *entry,
                              size_t index, struct cl_mount_entry *out)
 {
@@ -469,6 +636,10 @@ static int load_mount_source(const struct loader *ld, json_t *entry,
 
     if (text == NULL)
       return mount_field_error(ld, index, "hostPath", NULL, "expected string");
+    /* "" would be joined into ROOT itself. */
+    if (text[0] == '\0')
+      return mount_field_error(ld, index, "hostPath", NULL,
+                               "host path must not be empty");
     if (strchr(text, ':') != NULL)
       return mount_field_error(ld, index, "hostPath", NULL,
                                "host path must not contain ':'");
@@ -476,13 +647,20 @@ static int load_mount_source(const struct loader *ld, json_t *entry,
      * "ROOT/../data", the same spelling podman and the checks see. */
     out->host_path =
         text[0] == '/' ? cl_xstrdup(text) : cl_path_join(ld->root, text);
+    if (is_inside_root(out->host_path, ld->root))
+      return mount_field_error(
+          ld, index, "hostPath",
+          "the .cladding directory holds cladding's state and sockets; "
+          "mount another directory",
+          "host path must not be inside %s", ld->root);
   }
   if (volume) {
     if (!json_is_string(volume))
       return mount_field_error(ld, index, "volume", NULL, "expected string");
-    if (strchr(json_string_value(volume), ':') != NULL)
+    if (!is_volume_name(json_string_value(volume)))
       return mount_field_error(ld, index, "volume", NULL,
-                               "volume name must not contain ':'");
+                               "volume name must match "
+                               "[a-zA-Z0-9][a-zA-Z0-9_.-]*");
     out->volume = cl_xstrdup(json_string_value(volume));
   }
   return 0;

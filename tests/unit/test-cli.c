@@ -6,6 +6,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +521,66 @@ static void needs_config_loads_it(void **state)
   free(dirs);
 }
 
+/* Typed values are usage errors, reported before any project discovery:
+ * the temp dir has no project, so a later check would say so instead. */
+static void typed_values_checked_first(void **state)
+{
+  static const struct {
+    const char *args[5];
+    const char *expected;
+  } cases[] = {
+      {{"up", "--timeout", "0", NULL},
+       "error: invalid value '0' for '--timeout': expected an integer from 1 "
+       "to 3600\n"
+       "usage: cladding up [-v|--verbose] [--quiet] [--timeout SECONDS]\n"},
+      {{"up", "--timeout", "5s", NULL},
+       "error: invalid value '5s' for '--timeout': expected an integer from 1 "
+       "to 3600\n"
+       "usage: cladding up [-v|--verbose] [--quiet] [--timeout SECONDS]\n"},
+      {{"reload-proxy", "--timeout=3601", NULL},
+       "error: invalid value '3601' for '--timeout': expected an integer "
+       "from 1 to 3600\n"
+       "usage: cladding reload-proxy [--timeout SECONDS]\n"},
+      {{"ps", "--format", "yaml", NULL},
+       "error: invalid value 'yaml' for '--format': expected text or json\n"
+       "usage: cladding ps [--format text|json]\n"},
+      {{"logs", "nosuch", NULL},
+       "error: invalid value 'nosuch' for 'TARGET': expected agent, proxy, "
+       "bridge, nw-sandbox or fs-sandbox\n"
+       "usage: cladding logs TARGET [PODMAN-LOGS-ARG]...\n"},
+      {{"logs", NULL},
+       "error: missing argument TARGET\n"
+       "usage: cladding logs TARGET [PODMAN-LOGS-ARG]...\n"},
+      {{"run-with-scissors", "--target", "agent", "true", NULL},
+       "error: invalid value 'agent' for '--target': expected nw-sandbox or "
+       "fs-sandbox\n"
+       "usage: cladding run-with-scissors [--target nw-sandbox|fs-sandbox] "
+       "[--env KEY[=VALUE]]... [--] COMMAND [ARG]...\n"},
+  };
+  char *dirs = harness_builddir_path("plugins");
+  char *top = harness_mkdtemp();
+
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *plugin = cl_known_command_plugin(cases[i].args[0]);
+    char *module = cl_asprintf("%s/%s.la", dirs, plugin);
+    bool built = harness_exists(module);
+    struct outcome r;
+
+    free(module);
+    /* A build with --enable-plugins may leave this command out. */
+    if (!built)
+      continue;
+    run_core(&r, dirs, top, cases[i].args);
+    assert_int_equal(r.status, 2);
+    assert_string_equal(r.err, cases[i].expected);
+    assert_string_equal(r.out, "");
+    outcome_free(&r);
+  }
+  harness_rmtree(top);
+  free(top);
+  free(dirs);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -542,6 +603,7 @@ int main(void)
       cmocka_unit_test(project_root_option_anywhere),
       cmocka_unit_test(needs_podman_checks_path),
       cmocka_unit_test(needs_config_loads_it),
+      cmocka_unit_test(typed_values_checked_first),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
