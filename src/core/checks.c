@@ -377,6 +377,15 @@ int cl_check_step(struct cladding_context *ctx, enum cladding_check_step step,
   case CLADDING_CHECK_IMAGES:
     return check_images(ctx, err);
   case CLADDING_CHECK_HOST_PATHS:
+    /* Podman splits --volume at ':', so no bind mount of ROOT could work. */
+    if (strchr(ctx->project_root, ':') != NULL) {
+      cl_log(CLADDING_LOG_ERROR,
+             "project path contains ':', which podman volume options cannot "
+             "express: %s",
+             ctx->project_root);
+      cl_log(CLADDING_LOG_HINT, "move the project to a path without ':'");
+      return cl_fail(err, 1, "invalid project path");
+    }
     return cl_check_host_paths(&ctx->config, ctx->project_root, err);
   }
   return cl_fail(err, 1, "internal error: unknown check step %d", (int)step);

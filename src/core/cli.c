@@ -318,6 +318,50 @@ static enum parse_result parse_command_args(struct cladding_context *ctx,
   return PARSE_OK;
 }
 
+static bool has_config(const char *root)
+{
+  cleanup_free char *path = cl_path_join(root, "cladding.json");
+  struct stat st;
+
+  return stat(path, &st) == 0;
+}
+
+/* Finds ROOT from `cwd`, then looks for an enclosing project, whose
+ * workspace the found directory would be part of.  An empty `.cladding`
+ * there is the mount point of the enclosing project's mask (created when a
+ * custom workspace mount starts below PROJ), so the enclosing project is
+ * used.  A complete one gets a warning, because the enclosing project's
+ * agent can write anywhere in its workspace. */
+static char *discover_root(const char *cwd)
+{
+  char *found = cl_find_project_root(cwd);
+  cleanup_free char *proj = NULL;
+  cleanup_free char *above = NULL;
+  char *outer;
+
+  if (found == NULL)
+    return NULL;
+  proj = cl_project_dir_of(found);
+  if (strcmp(proj, "/") == 0)
+    return found;
+  above = cl_path_dirname(proj);
+  outer = cl_find_project_root(above);
+  if (outer == NULL || !has_config(outer)) {
+    free(outer);
+    return found;
+  }
+  if (!has_config(found)) {
+    free(found);
+    return outer;
+  }
+  cl_log(CLADDING_LOG_WARNING,
+         "%s lies inside the workspace of the project in %s, where its agent "
+         "can write; make sure you created it",
+         found, outer);
+  free(outer);
+  return found;
+}
+
 /* Resolves ROOT and PROJ, loads the config and checks for podman, as the
  * command's flags ask. */
 static int prepare_command(struct cladding_context *ctx, struct cl_error *err)
@@ -330,7 +374,7 @@ static int prepare_command(struct cladding_context *ctx, struct cl_error *err)
     ctx->project_root = cl_xstrdup(ctx->explicit_root);
     ctx->project_found = true;
   } else {
-    ctx->project_root = cl_find_project_root(ctx->cwd);
+    ctx->project_root = discover_root(ctx->cwd);
     ctx->project_found = ctx->project_root != NULL;
   }
   if (ctx->project_root == NULL) {

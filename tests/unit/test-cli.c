@@ -521,6 +521,61 @@ static void needs_config_loads_it(void **state)
   free(dirs);
 }
 
+static void nested_project_discovery(void **state)
+{
+  char *dirs = test_dir();
+  char *top = harness_mkdtemp();
+  char *outer = cl_asprintf("%s/p/.cladding", top);
+  char *mask = cl_asprintf("%s/p/src/.cladding", top);
+  char *planted = cl_asprintf("%s/p/sub/.cladding", top);
+  char *src = cl_asprintf("%s/p/src", top);
+  char *sub = cl_asprintf("%s/p/sub", top);
+  char *expected = NULL;
+  struct outcome r;
+
+  {
+    char *outer_config = cl_path_join(outer, "cladding.json");
+    char *planted_config = cl_path_join(planted, "cladding.json");
+
+    harness_write(outer_config, "{}\n");
+    harness_write(planted_config, "{}\n");
+    free(outer_config);
+    free(planted_config);
+  }
+  assert_int_equal(cl_mkdir_p(mask, 0755), 0);
+
+  /* An empty .cladding below a project is a mask's mount point. */
+  run_core(&r, dirs, src, (const char *[]){"where", NULL});
+  assert_int_equal(r.status, 0);
+  expected = cl_asprintf("root %s\ndir %s/p\n", outer, top);
+  assert_string_equal(r.out, expected);
+  outcome_free(&r);
+  free(expected);
+
+  /* A complete one inside a workspace is used, with a warning. */
+  run_core(&r, dirs, sub, (const char *[]){"where", NULL});
+  assert_int_equal(r.status, 0);
+  expected = cl_asprintf("root %s\ndir %s/p/sub\n", planted, top);
+  assert_string_equal(r.out, expected);
+  free(expected);
+  expected = cl_asprintf("warning: %s lies inside the workspace of the "
+                         "project in %s, where its agent can write; make "
+                         "sure you created it\n",
+                         planted, outer);
+  assert_string_equal(after_warnings(r.err), expected);
+  outcome_free(&r);
+
+  harness_rmtree(top);
+  free(expected);
+  free(sub);
+  free(src);
+  free(planted);
+  free(mask);
+  free(outer);
+  free(top);
+  free(dirs);
+}
+
 /* Typed values are usage errors, reported before any project discovery:
  * the temp dir has no project, so a later check would say so instead. */
 static void typed_values_checked_first(void **state)
@@ -604,6 +659,7 @@ int main(void)
       cmocka_unit_test(needs_podman_checks_path),
       cmocka_unit_test(needs_config_loads_it),
       cmocka_unit_test(typed_values_checked_first),
+      cmocka_unit_test(nested_project_discovery),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

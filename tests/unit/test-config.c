@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -525,7 +527,7 @@ static void test_proxy_valid(void **state)
                     "'image': 'p:1', 'hosts': {"
                     "'host.containers.internal': '10.88.0.5',"
                     " 'db_1.example': '192.168.1.20',"
-                    " 'a': '0.0.0.0'}}}");
+                    " 'a': '10.0.0.1'}}}");
   assert_string_equal(f->config.proxy_image, "p:1");
   assert_int_equal(f->config.proxy_host_count, 3);
   assert_string_equal(f->config.proxy_hosts[0].hostname,
@@ -534,7 +536,7 @@ static void test_proxy_valid(void **state)
   assert_string_equal(f->config.proxy_hosts[1].hostname, "db_1.example");
   assert_string_equal(f->config.proxy_hosts[1].address, "192.168.1.20");
   assert_string_equal(f->config.proxy_hosts[2].hostname, "a");
-  assert_string_equal(f->config.proxy_hosts[2].address, "0.0.0.0");
+  assert_string_equal(f->config.proxy_hosts[2].address, "10.0.0.1");
 }
 
 static void test_proxy_empty_object(void **state)
@@ -640,6 +642,70 @@ static void test_proxy_hosts_all_bad_reported(void **state)
                  "file: @FILE@\n");
 }
 
+static void test_proxy_hosts_loopback(void **state)
+{
+  struct fixture *f = *state;
+
+  expect_invalid(f,
+                 "{'name': 'demo', 'agent': {}, 'proxy': {'hosts': {"
+                 "'host.containers.internal': '127.0.0.1',"
+                 " 'ok.example': '10.0.0.1', 'b': '127.0.0.2',"
+                 " 'c': '127.255.255.255', 'd': '0.0.0.0'}}}",
+                 "error: cladding.json invalid field "
+                 "'proxy.hosts.host.containers.internal' (loopback address)\n"
+                 "hint: a loopback address names the proxy pod itself; use "
+                 "'cladding inject' to reach a service on the host\n"
+                 "file: @FILE@\n"
+                 "error: cladding.json invalid field 'proxy.hosts.b' "
+                 "(loopback address)\n"
+                 "hint: a loopback address names the proxy pod itself; use "
+                 "'cladding inject' to reach a service on the host\n"
+                 "file: @FILE@\n"
+                 "error: cladding.json invalid field 'proxy.hosts.c' "
+                 "(loopback address)\n"
+                 "hint: a loopback address names the proxy pod itself; use "
+                 "'cladding inject' to reach a service on the host\n"
+                 "file: @FILE@\n"
+                 "error: cladding.json invalid field 'proxy.hosts.d' "
+                 "(loopback address)\n"
+                 "hint: a loopback address names the proxy pod itself; use "
+                 "'cladding inject' to reach a service on the host\n"
+                 "file: @FILE@\n");
+}
+
+static void test_proxy_hosts_loopback_with_bad_key(void **state)
+{
+  struct fixture *f = *state;
+
+  /* Both problems of one entry are reported, the key first. */
+  expect_invalid(f,
+                 "{'name': 'demo', 'agent': {}, 'proxy': {'hosts': {"
+                 "'-x': '127.0.0.1'}}}",
+                 "error: cladding.json invalid key 'proxy.hosts.-x' "
+                 "(expected hostname)\n"
+                 "file: @FILE@\n"
+                 "error: cladding.json invalid field 'proxy.hosts.-x' "
+                 "(loopback address)\n"
+                 "hint: a loopback address names the proxy pod itself; use "
+                 "'cladding inject' to reach a service on the host\n"
+                 "file: @FILE@\n");
+}
+
+static void test_proxy_hosts_near_loopback_accepted(void **state)
+{
+  struct fixture *f = *state;
+
+  expect_success(f, "{'name': 'demo', 'agent': {}, 'proxy': {'hosts': {"
+                    "'a': '10.0.0.1', 'b': '126.255.255.255',"
+                    " 'c': '128.0.0.1', 'd': '0.0.0.1', 'e': '1.127.0.0'}}}");
+  assert_int_equal(f->config.proxy_host_count, 5);
+  assert_string_equal(f->config.proxy_hosts[0].address, "10.0.0.1");
+  assert_string_equal(f->config.proxy_hosts[1].address, "126.255.255.255");
+  assert_string_equal(f->config.proxy_hosts[2].address, "128.0.0.1");
+  assert_string_equal(f->config.proxy_hosts[3].address, "0.0.0.1");
+  assert_string_equal(f->config.proxy_hosts[4].address, "1.127.0.0");
+}
+
 /* --- images --- */
 
 static void test_images_base(void **state)
@@ -690,6 +756,74 @@ static void test_images_base_not_string(void **state)
                  "error: cladding.json invalid field 'images.base' (expected "
                  "string)\n"
                  "file: @FILE@\n");
+}
+
+/* JSON texts with @IMAGE@ where an image name goes, and the field name
+ * that messages use for it. */
+static const struct {
+  const char *json;
+  const char *field;
+} image_fields[] = {
+    {"{'name': 'demo', 'agent': {'image': '@IMAGE@'}}", "agent.image"},
+    {"{'name': 'demo', 'agent': {}, 'nw_sandbox': {'image': '@IMAGE@'}}",
+     "nw_sandbox.image"},
+    {"{'name': 'demo', 'agent': {}, 'fs_sandbox': {'image': '@IMAGE@'}}",
+     "fs_sandbox.image"},
+    {"{'name': 'demo', 'agent': {}, 'proxy': {'image': '@IMAGE@'}}",
+     "proxy.image"},
+    {"{'name': 'demo', 'agent': {}, 'images': {'base': '@IMAGE@'}}",
+     "images.base"},
+};
+#define IMAGE_FIELD_COUNT (sizeof(image_fields) / sizeof(image_fields[0]))
+
+static void test_image_not_reference(void **state)
+{
+  struct fixture *f = *state;
+  /* JSON spellings: \\t is a tab, \\u0001 and \\u007f control characters. */
+  static const char *const bad[] = {
+      "",     "--help",       "-q",         "a b",       " a",
+      "a ",   "a\\tb",        "a\\nb",      "a\\u0001b", "a\\u007fb",
+      "a\\rb", "registry/x -q",
+  };
+
+  for (size_t i = 0; i < IMAGE_FIELD_COUNT; i++) {
+    cleanup_free char *expected =
+        cl_asprintf("error: cladding.json invalid field '%s' (expected an "
+                    "image reference)\n"
+                    "file: @FILE@\n",
+                    image_fields[i].field);
+
+    for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+      cleanup_free char *json =
+          cl_test_replace(image_fields[i].json, "@IMAGE@", bad[j]);
+
+      expect_invalid(f, json, expected);
+      cl_error_clear(&f->err);
+    }
+  }
+}
+
+static void test_image_references_accepted(void **state)
+{
+  struct fixture *f = *state;
+  static const char *const good[] = {
+      "x",
+      "localhost/cladding-agent:latest",
+      "docker.io/library/debian:bookworm",
+      "registry.example:5000/team/img-1:v1.2-rc",
+      "quay.io/x/y@sha256:"
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+  };
+
+  for (size_t i = 0; i < IMAGE_FIELD_COUNT; i++) {
+    for (size_t j = 0; j < sizeof(good) / sizeof(good[0]); j++) {
+      cleanup_free char *json =
+          cl_test_replace(image_fields[i].json, "@IMAGE@", good[j]);
+
+      expect_success(f, json);
+      cl_config_free(&f->config);
+    }
+  }
 }
 
 /* --- order between sections --- */
@@ -768,7 +902,7 @@ static void test_colon_in_mount_fields(void **state)
       "{'name': 'demo', 'agent': {}, 'mounts': [{'mount': '/a',"
       " 'volume': 'v:ro'}]}",
       "error: cladding.json invalid field 'mounts[0].volume' (volume "
-      "name must not contain ':')\n"
+      "name must match [a-zA-Z0-9][a-zA-Z0-9_.-]*)\n"
       "file: @FILE@\n");
 }
 
@@ -982,9 +1116,9 @@ static void test_host_path_relative_and_absolute(void **state)
   expect_success(f, CONFIG_HEAD "'mounts': [{'mount': '/a', 'hostPath': "
                                 "'../data'}, {'mount': '/b', 'hostPath': "
                                 "'/srv//b/'}, {'mount': '/c', 'hostPath': "
-                                "'cache/x'}]}");
+                                "'../cache/./x'}]}");
   relative = cl_asprintf("%s/../data", f->project.root);
-  nested = cl_asprintf("%s/cache/x", f->project.root);
+  nested = cl_asprintf("%s/../cache/./x", f->project.root);
   assert_string_equal(f->config.mounts[0].host_path, relative);
   assert_string_equal(f->config.mounts[1].host_path, "/srv//b/");
   assert_string_equal(f->config.mounts[2].host_path, nested);
@@ -1013,6 +1147,193 @@ static void test_host_path_checked_before_volume(void **state)
                  "error: cladding.json invalid field 'mounts[0].hostPath' "
                  "(expected string)\n"
                  "file: @FILE@\n");
+}
+
+static void test_host_path_empty(void **state)
+{
+  struct fixture *f = *state;
+
+  expect_invalid(f, CONFIG_HEAD "'mounts': [{'mount': '/a', 'hostPath': ''}]}",
+                 "error: cladding.json invalid field 'mounts[0].hostPath' "
+                 "(host path must not be empty)\n"
+                 "file: @FILE@\n");
+}
+
+#define INSIDE_ROOT_ERROR                                                      \
+  "error: cladding.json invalid field 'mounts[0].hostPath' (host path must "   \
+  "not be inside @ROOT@)\n"                                                    \
+  "hint: the .cladding directory holds cladding's state and sockets; mount "   \
+  "another directory\n"                                                        \
+  "file: @FILE@\n"
+
+/* Loads a single hostPath entry with `host_path`, in which @ROOT@ and @PROJ@
+ * stand for ROOT and PROJ, and checks that it is rejected as inside ROOT. */
+static void expect_inside_root(struct fixture *f, const char *host_path)
+{
+  cleanup_free char *with_root =
+      cl_test_replace(host_path, "@ROOT@", f->project.root);
+  cleanup_free char *value =
+      cl_test_replace(with_root, "@PROJ@", f->project.proj);
+  cleanup_free char *json = cl_asprintf(
+      CONFIG_HEAD "'mounts': [{'mount': '/a', 'hostPath': '%s'}]}", value);
+
+  expect_invalid(f, json, INSIDE_ROOT_ERROR);
+  cl_error_clear(&f->err);
+}
+
+static void test_host_path_inside_root(void **state)
+{
+  struct fixture *f = *state;
+  static const char *const inside[] = {
+      ".",
+      "./",
+      "./x",
+      "runtime",
+      "runtime/sockets/proxy/nw-sandbox",
+      "runtime/../runtime/sockets",
+      "missing/../../.cladding",
+      "../.cladding",
+      "../.cladding/runtime",
+      "..//./.cladding/",
+      "@ROOT@",
+      "@ROOT@/",
+      "@ROOT@/runtime/sockets",
+      "@ROOT@/missing/x/y",
+      "@PROJ@/../proj/.cladding/runtime",
+      "/../..@ROOT@/config",
+  };
+
+  for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++)
+    expect_inside_root(f, inside[i]);
+}
+
+static void test_host_path_outside_root_accepted(void **state)
+{
+  struct fixture *f = *state;
+  cleanup_free char *sibling = cl_asprintf("%s2/x", f->project.root);
+  cleanup_free char *json = cl_asprintf(
+      CONFIG_HEAD "'mounts': ["
+                  "{'mount': '/a', 'hostPath': '../data'},"
+                  " {'mount': '/b', 'hostPath': '/srv/data'},"
+                  " {'mount': '/c', 'hostPath': '..'},"
+                  " {'mount': '/d', 'hostPath': '../.cladding2'},"
+                  " {'mount': '/e', 'hostPath': '../.cladding-old/runtime'},"
+                  " {'mount': '/f', 'hostPath': '%s'},"
+                  " {'mount': '/g', 'hostPath': 'runtime/../../data'}]}",
+      sibling);
+  cleanup_free char *data = cl_asprintf("%s/../data", f->project.root);
+
+  /* Names that merely start with ROOT's spelling are outside it. */
+  expect_success(f, json);
+  assert_int_equal(f->config.mount_count, 7);
+  assert_string_equal(f->config.mounts[0].host_path, data);
+  assert_string_equal(f->config.mounts[1].host_path, "/srv/data");
+  assert_string_equal(f->config.mounts[5].host_path, sibling);
+}
+
+static void make_symlink(const char *target, const char *dir,
+                         const char *name)
+{
+  cleanup_free char *path = cl_path_join(dir, name);
+
+  if (symlink(target, path) < 0)
+    fail_msg("symlink %s -> %s: %s", path, target, strerror(errno));
+}
+
+static void test_host_path_symlink_into_root(void **state)
+{
+  struct fixture *f = *state;
+  cleanup_free char *runtime = cl_path_join(f->project.root, "runtime");
+
+  cl_test_mkdir(f->project.root, "runtime/sockets/agent/inject");
+  make_symlink(runtime, f->project.proj, "abs-link");
+  make_symlink(".cladding", f->project.proj, "rel-link");
+  make_symlink("../.cladding/runtime/sockets", f->project.proj, "sub/sockets");
+  make_symlink(".cladding/runtime/sockets/agent/inject", f->project.proj,
+               "deep");
+
+  expect_inside_root(f, "../abs-link");
+  expect_inside_root(f, "../abs-link/sockets");
+  expect_inside_root(f, "../rel-link");
+  expect_inside_root(f, "../rel-link/missing/x");
+  expect_inside_root(f, "../sub/sockets");
+  expect_inside_root(f, "@PROJ@/rel-link");
+  /* Lexically "../deep/../.." is PROJ, but the kernel follows the link
+   * first, which leads to ROOT/runtime/sockets. */
+  expect_inside_root(f, "../deep/../..");
+}
+
+static void test_host_path_root_through_symlink(void **state)
+{
+  struct fixture *f = *state;
+  struct cl_test_project alias = {0};
+  cleanup_free char *json = NULL;
+  cleanup_free char *expected = NULL;
+  cleanup_free char *want = NULL;
+
+  /* ROOT spelled through TMP/alias, a link to PROJ, and a hostPath that
+   * names the same directory through its real path. */
+  make_symlink("proj", f->project.tmp, "alias");
+  alias.root = cl_asprintf("%s/alias/.cladding", f->project.tmp);
+  alias.config_path = cl_path_join(alias.root, "cladding.json");
+  json = cl_asprintf(CONFIG_HEAD "'mounts': [{'mount': '/a', 'hostPath': "
+                                 "'%s/runtime'}]}",
+                     f->project.root);
+  expected = cl_test_replace(INSIDE_ROOT_ERROR, "@FILE@", alias.config_path);
+  want = cl_test_replace(expected, "@ROOT@", alias.root);
+
+  assert_int_equal(
+      cl_test_load_config(&alias, json, &f->config, &f->err, &f->capture), -1);
+  assert_string_equal(f->capture.err, want);
+  assert_string_equal(f->err.message, "invalid cladding.json");
+  free(alias.root);
+  free(alias.config_path);
+}
+
+static void test_host_path_symlink_outside_root_accepted(void **state)
+{
+  struct fixture *f = *state;
+
+  cl_test_mkdir(f->project.proj, "data");
+  make_symlink("data", f->project.proj, "data-link");
+  make_symlink("/srv", f->project.proj, "srv-link");
+
+  expect_success(f, CONFIG_HEAD "'mounts': ["
+                                "{'mount': '/a', 'hostPath': '../data-link'},"
+                                " {'mount': '/b', 'hostPath': '../srv-link'}]}");
+  assert_int_equal(f->config.mount_count, 2);
+}
+
+static void test_volume_name_invalid(void **state)
+{
+  struct fixture *f = *state;
+  static const char *const bad[] = {
+      "", "-v", "_v", ".v", "..", "v/x", "v x", "v:ro", "v,ro", "v\\u00e9",
+  };
+
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    cleanup_free char *json = cl_asprintf(
+        CONFIG_HEAD "'mounts': [{'mount': '/a', 'volume': '%s'}]}", bad[i]);
+
+    expect_invalid(f, json,
+                   "error: cladding.json invalid field 'mounts[0].volume' "
+                   "(volume name must match [a-zA-Z0-9][a-zA-Z0-9_.-]*)\n"
+                   "file: @FILE@\n");
+    cl_error_clear(&f->err);
+  }
+}
+
+static void test_volume_names_accepted(void **state)
+{
+  struct fixture *f = *state;
+
+  expect_success(f, CONFIG_HEAD "'mounts': ["
+                                "{'mount': '/a', 'volume': 'v'},"
+                                " {'mount': '/b', 'volume': '0'},"
+                                " {'mount': '/c', 'volume': 'Cache_1.x-y'},"
+                                " {'mount': '/d', 'volume': 'a-'}]}");
+  assert_int_equal(f->config.mount_count, 4);
+  assert_string_equal(f->config.mounts[2].volume, "Cache_1.x-y");
 }
 
 static void test_targets_not_array(void **state)
@@ -1479,11 +1800,16 @@ int main(void)
       TEST(test_proxy_hosts_not_object),
       TEST(test_proxy_hosts_bad_value),
       TEST(test_proxy_hosts_all_bad_reported),
+      TEST(test_proxy_hosts_loopback),
+      TEST(test_proxy_hosts_loopback_with_bad_key),
+      TEST(test_proxy_hosts_near_loopback_accepted),
       TEST(test_images_base),
       TEST(test_images_empty_object),
       TEST(test_images_not_object),
       TEST(test_images_unknown_keys),
       TEST(test_images_base_not_string),
+      TEST(test_image_not_reference),
+      TEST(test_image_references_accepted),
       TEST(test_components_before_proxy),
       TEST(test_proxy_before_images),
       TEST(test_images_before_mounts),
@@ -1510,6 +1836,14 @@ int main(void)
       TEST(test_host_path_relative_and_absolute),
       TEST(test_volume_not_string),
       TEST(test_host_path_checked_before_volume),
+      TEST(test_host_path_empty),
+      TEST(test_host_path_inside_root),
+      TEST(test_host_path_outside_root_accepted),
+      TEST(test_host_path_symlink_into_root),
+      TEST(test_host_path_root_through_symlink),
+      TEST(test_host_path_symlink_outside_root_accepted),
+      TEST(test_volume_name_invalid),
+      TEST(test_volume_names_accepted),
       TEST(test_targets_not_array),
       TEST(test_targets_unknown),
       TEST(test_targets_nw_disabled),
