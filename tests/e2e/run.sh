@@ -340,6 +340,37 @@ expect "down with fs disabled exits 0" 0 "$?"
 expect "down removed the disabled sandbox" "" \
   "$(podman ps -a --filter label=cladding=e2e --format '{{.Names}}')"
 
+log "an agent image without a shell"
+# Only a static busybox as /bin/sleep and /bin/busybox, and an empty /tmp:
+# no shell, socat or pkill, which the runtime must not need.
+bare=$work/bare
+mkdir -p "$bare/tmp"
+cp /bin/busybox "$bare/sleep"
+cp /bin/busybox "$bare/busybox"
+printf 'FROM scratch\nCOPY sleep /bin/sleep\nCOPY busybox /bin/busybox\nCOPY tmp /tmp\n' \
+  >"$bare/Containerfile"
+podman build -q -t localhost/cladding-e2e-bare:latest "$bare" >/dev/null ||
+  fail "build the shell-less image"
+cp "$proj/.cladding/cladding.json" "$work/saved.json"
+write_config <<JSON
+{"name": "e2e", "agent": {"image": "localhost/cladding-e2e-bare:latest"},
+ "proxy": {"hosts": {"demo.test": "$ip"}}}
+JSON
+out=$(cl up --quiet 2>&1)
+expect "up starts a shell-less agent" 0 "$?"
+expect "run works in a shell-less agent" "bare-ok" "$(cl run /bin/busybox echo bare-ok 2>&1)"
+cl run /bin/busybox sh -c 'exit 5' 2>/dev/null
+expect "exit codes pass through in a shell-less agent" 5 "$?"
+expect "the proxy works for a shell-less agent" "origin demo.test port 80" \
+  "$(cl run /bin/busybox wget -q -O - http://demo.test/ 2>&1)"
+podman exec e2e-agent-instance /bin/busybox kill -TERM 1
+sleep 2
+expect "stopping the agent's bridge stops the agent" "exited" \
+  "$(podman inspect -f '{{.State.Status}}' e2e-agent-instance)"
+cl down >/dev/null
+cp "$work/saved.json" "$proj/.cladding/cladding.json"
+podman rmi -f localhost/cladding-e2e-bare:latest >/dev/null 2>&1
+
 if [ "$full_agent" -eq 1 ]; then
   log "full agent image"
   cl build --base "$base" >"$work/build-full.log" 2>&1 ||
