@@ -74,11 +74,10 @@ static size_t report_unknown_keys(const struct loader *ld, json_t *object,
   return count;
 }
 
-/* Tells whether `text` can be passed to podman as an image reference.  Only
- * what would change the meaning of podman's command line is rejected: a
- * leading '-' makes podman read the value as an option, and whitespace or
- * control characters have no place in a reference.  Podman checks the rest
- * of the reference grammar itself. */
+/* Tells whether `text` can be passed to podman as an image reference.  A
+ * leading '-' would make podman read the value as an option, and no
+ * reference contains whitespace or control characters.  Podman checks the
+ * rest of the reference grammar itself. */
 static bool is_image_reference(const char *text)
 {
   if (text[0] == '\0' || text[0] == '-')
@@ -290,11 +289,11 @@ static int load_components(const struct loader *ld, json_t *top)
   return 0;
 }
 
-/* Tells whether the dotted-quad `address` reaches the proxy pod itself:
- * 127.0.0.0/8, or 0.0.0.0, which Linux connects to the local host.  Squid
- * would then connect to its own listeners, and the listener port is what
- * tells the agent and the nw-sandbox apart.  cl_is_ipv4() rejects leading
- * zeros, so the prefix test sees every spelling of 127.0.0.0/8. */
+/* Tells whether the dotted-quad `address` is in 127.0.0.0/8 or is 0.0.0.0,
+ * which Linux connects to the local host.  Inside the proxy pod both reach
+ * Squid's own listeners, whose port tells the agent and the nw-sandbox
+ * apart.  cl_is_ipv4() rejects leading zeros, so the prefix test matches
+ * every spelling of 127.0.0.0/8. */
 static bool is_loopback_ipv4(const char *address)
 {
   return cl_str_has_prefix(address, "127.") || strcmp(address, "0.0.0.0") == 0;
@@ -503,44 +502,6 @@ static int load_mount_path(const struct loader *ld, json_t *entry, size_t index,
   return 0;
 }
 
-/* Returns the absolute `path` with empty and "." components removed and
- * each ".." component applied to the components before it, without looking
- * at the file system.  A ".." at "/" stays at "/". */
-static char *normalize_lexically(const char *path)
-{
-  char *out = cl_xmalloc(strlen(path) + 2);
-  size_t out_len = 0;
-  const char *p = path;
-
-  while (*p) {
-    size_t len;
-
-    while (*p == '/')
-      p++;
-    len = strcspn(p, "/");
-    if (len == 0 || (len == 1 && p[0] == '.')) {
-      p += len;
-      continue;
-    }
-    if (len == 2 && p[0] == '.' && p[1] == '.') {
-      while (out_len > 0 && out[out_len - 1] != '/')
-        out_len--;
-      if (out_len > 0)
-        out_len--;
-    } else {
-      out[out_len++] = '/';
-      memcpy(out + out_len, p, len);
-      out_len += len;
-    }
-    p += len;
-  }
-
-  if (out_len == 0)
-    out[out_len++] = '/';
-  out[out_len] = '\0';
-  return out;
-}
-
 /* Returns the absolute `path` with its symbolic links resolved.  When the
  * path does not exist, its longest existing prefix is resolved with
  * realpath() and the missing components are appended lexically.  Returns
@@ -557,7 +518,7 @@ static char *resolve_physically(const char *path)
 
     if (resolved) {
       joined = cl_asprintf("%s/%s", resolved, path + strlen(prefix));
-      return normalize_lexically(joined);
+      return cl_path_normalize(joined);
     }
     if (errno != ENOENT)
       return NULL;
@@ -589,9 +550,9 @@ static bool path_is_within(const char *path, const char *dir)
  * ROOT, because ROOT itself may be reached through a symbolic link. */
 static bool is_inside_root(const char *host_path, const char *root)
 {
-  cleanup_free char *lexical = normalize_lexically(host_path);
+  cleanup_free char *lexical = cl_path_normalize(host_path);
   cleanup_free char *physical = resolve_physically(host_path);
-  cleanup_free char *root_lexical = normalize_lexically(root);
+  cleanup_free char *root_lexical = cl_path_normalize(root);
   cleanup_free char *root_physical = realpath(root, NULL);
   const char *paths[] = {lexical, physical};
   const char *roots[] = {root_lexical, root_physical};

@@ -227,6 +227,63 @@ static void apply_entry(struct cl_volume_list *list,
   list->items[i] = custom_volume(config, entry, component, selinux);
 }
 
+/* Returns the part of `path` below `dir` ("" for `dir` itself), or NULL
+ * when `path` is not `dir` or below it.  Both are normalised. */
+static const char *below(const char *path, const char *dir)
+{
+  size_t len = strlen(dir);
+
+  if (strcmp(dir, "/") == 0)
+    return path + 1;
+  if (strncmp(path, dir, len) != 0 || (path[len] != '\0' && path[len] != '/'))
+    return NULL;
+  return path[len] == '/' ? path + len + 1 : path + len;
+}
+
+/* Returns where ROOT appears inside the container through a bind mount of
+ * `source` at `target`, or NULL when ROOT is not below `source`.  Compares
+ * both as written (normalised) and with symbolic links resolved. */
+static char *root_inside(const char *source, const char *target,
+                         const char *root)
+{
+  cleanup_free char *source_lexical = cl_path_normalize(source);
+  cleanup_free char *root_lexical = cl_path_normalize(root);
+  cleanup_free char *source_physical = realpath(source, NULL);
+  cleanup_free char *root_physical = realpath(root, NULL);
+  const char *rel = below(root_lexical, source_lexical);
+
+  if (rel == NULL && source_physical != NULL && root_physical != NULL)
+    rel = below(root_physical, source_physical);
+  if (rel == NULL || *rel == '\0')
+    return NULL;
+  return cl_asprintf("%s/%s", strcmp(target, "/") == 0 ? "" : target, rel);
+}
+
+/* Covers ROOT with the empty mask in every bind mount that contains it.
+ * The agent's default workspace already has its mask; a custom mount of a
+ * parent of ROOT, in any component, would otherwise show cladding's state
+ * and the socket directories of the other identities. */
+static void mask_root(struct cl_volume_list *list, const char *root,
+                      bool selinux)
+{
+  size_t count = list->count;
+
+  for (size_t i = 0; i < count; i++) {
+    cleanup_free char *target = NULL;
+    bool present = false;
+
+    if (!list->items[i].bind)
+      continue;
+    target = root_inside(list->items[i].source, list->items[i].target, root);
+    if (target == NULL)
+      continue;
+    for (size_t j = 0; j < list->count; j++)
+      present = present || strcmp(list->items[j].target, target) == 0;
+    if (!present)
+      push_bind(list, root, "runtime/empty-mask", target, true, selinux);
+  }
+}
+
 void cl_component_volumes(const struct cl_config *config, const char *root,
                           enum cladding_component component, bool selinux,
                           struct cl_volume_list *out)
@@ -243,6 +300,7 @@ void cl_component_volumes(const struct cl_config *config, const char *root,
     if (entry->targets & target)
       apply_entry(out, config, entry, component, selinux);
   }
+  mask_root(out, root, selinux);
 }
 
 void cl_volume_list_free(struct cl_volume_list *list)

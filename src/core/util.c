@@ -262,3 +262,38 @@ bool cl_in_path(const char *name)
   }
   return false;
 }
+
+char *cl_path_normalize(const char *path)
+{
+  char *out = cl_xmalloc(strlen(path) + 2);
+  size_t out_len = 0;
+  const char *p = path;
+
+  while (*p) {
+    size_t len;
+
+    while (*p == '/')
+      p++;
+    len = strcspn(p, "/");
+    if (len == 0 || (len == 1 && p[0] == '.')) {
+      p += len;
+      continue;
+    }
+    if (len == 2 && p[0] == '.' && p[1] == '.') {
+      while (out_len > 0 && out[out_len - 1] != '/')
+        out_len--;
+      if (out_len > 0)
+        out_len--;
+    } else {
+      out[out_len++] = '/';
+      memcpy(out + out_len, p, len);
+      out_len += len;
+    }
+    p += len;
+  }
+
+  if (out_len == 0)
+    out[out_len++] = '/';
+  out[out_len] = '\0';
+  return out;
+}

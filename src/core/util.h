@@ -25,6 +25,10 @@ char *cl_vasprintf(const char *fmt, va_list ap);
 
 /* Joins two path parts with one '/', without normalising either. */
 char *cl_path_join(const char *dir, const char *name);
+/* Returns the absolute `path` with empty and "." components removed and
+ * each ".." applied to the component before it, without looking at the
+ * file system.  A ".." at "/" stays at "/". */
+char *cl_path_normalize(const char *path);
 /* Returns the directory part of `path` ("/" for "/x", "." for "x"). */
 char *cl_path_dirname(const char *path);
 const char *cl_path_basename(const char *path);

@@ -284,6 +284,8 @@ cl run-with-scissors --target fs-sandbox curl -s --max-time 5 "http://$ip/" >/de
 status=$?
 [ "$status" -ne 0 ] && pass "fs-sandbox has no route (curl $status)" ||
   fail "fs-sandbox has no route"
+expect "fs-sandbox cannot see cladding state through its workspace" "" \
+  "$(cl run-with-scissors --target fs-sandbox ls -A /home/user/workspace/.cladding)"
 expect "fs-sandbox sees the workspace mount" "present" \
   "$(cl run-with-scissors --target fs-sandbox sh -c 'test -d /home/user/workspace/sub/dir && echo present')"
 expect "run-in-nw-sandbox runs an allowed curl through its proxy" "origin nw.test port 80" \

@@ -2,12 +2,12 @@
  * effective model.  JSON texts use ' for " (see cl_test_load_config). */
 #include "config-host.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -779,11 +779,11 @@ static const struct {
 static void test_image_not_reference(void **state)
 {
   struct fixture *f = *state;
-  /* JSON spellings: \\t is a tab, \\u0001 and \\u007f control characters. */
+  /* The values are JSON text, so a backslash sequence such as "\\t" stands
+   * for one control character in the loaded string. */
   static const char *const bad[] = {
-      "",     "--help",       "-q",         "a b",       " a",
-      "a ",   "a\\tb",        "a\\nb",      "a\\u0001b", "a\\u007fb",
-      "a\\rb", "registry/x -q",
+      "",      "--help", "-q",        "a b",       " a",    "a ",
+      "a\\tb", "a\\nb",  "a\\u0001b", "a\\u007fb", "a\\rb", "registry/x -q",
   };
 
   for (size_t i = 0; i < IMAGE_FIELD_COUNT; i++) {
@@ -1231,8 +1231,7 @@ static void test_host_path_outside_root_accepted(void **state)
   assert_string_equal(f->config.mounts[5].host_path, sibling);
 }
 
-static void make_symlink(const char *target, const char *dir,
-                         const char *name)
+static void make_symlink(const char *target, const char *dir, const char *name)
 {
   cleanup_free char *path = cl_path_join(dir, name);
 
@@ -1248,6 +1247,7 @@ static void test_host_path_symlink_into_root(void **state)
   cl_test_mkdir(f->project.root, "runtime/sockets/agent/inject");
   make_symlink(runtime, f->project.proj, "abs-link");
   make_symlink(".cladding", f->project.proj, "rel-link");
+  cl_test_mkdir(f->project.proj, "sub");
   make_symlink("../.cladding/runtime/sockets", f->project.proj, "sub/sockets");
   make_symlink(".cladding/runtime/sockets/agent/inject", f->project.proj,
                "deep");
@@ -1258,9 +1258,9 @@ static void test_host_path_symlink_into_root(void **state)
   expect_inside_root(f, "../rel-link/missing/x");
   expect_inside_root(f, "../sub/sockets");
   expect_inside_root(f, "@PROJ@/rel-link");
-  /* Lexically "../deep/../.." is PROJ, but the kernel follows the link
-   * first, which leads to ROOT/runtime/sockets. */
-  expect_inside_root(f, "../deep/../..");
+  /* Lexically "../deep/.." is PROJ, but the kernel follows the link first
+   * and arrives at ROOT/runtime/sockets/agent. */
+  expect_inside_root(f, "../deep/..");
 }
 
 static void test_host_path_root_through_symlink(void **state)
@@ -1298,9 +1298,10 @@ static void test_host_path_symlink_outside_root_accepted(void **state)
   make_symlink("data", f->project.proj, "data-link");
   make_symlink("/srv", f->project.proj, "srv-link");
 
-  expect_success(f, CONFIG_HEAD "'mounts': ["
-                                "{'mount': '/a', 'hostPath': '../data-link'},"
-                                " {'mount': '/b', 'hostPath': '../srv-link'}]}");
+  expect_success(f,
+                 CONFIG_HEAD "'mounts': ["
+                             "{'mount': '/a', 'hostPath': '../data-link'},"
+                             " {'mount': '/b', 'hostPath': '../srv-link'}]}");
   assert_int_equal(f->config.mount_count, 2);
 }
 

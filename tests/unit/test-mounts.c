@@ -61,6 +61,17 @@ static char *expand_root(const struct fixture *f, const char *text)
   return cl_test_replace(text, "@ROOT@", f->project.root);
 }
 
+/* Sets the host path of loaded entry `index` to `path`, with @ROOT@
+ * expanded.  cladding.json rejects a hostPath inside ROOT, so this is how
+ * the tests reach the generated-path exclusion of cl_required_host_paths(),
+ * which still guards such a path. */
+static void set_host_path(struct fixture *f, size_t index, const char *path)
+{
+  assert_true(index < f->config.mount_count);
+  free(f->config.mounts[index].host_path);
+  f->config.mounts[index].host_path = expand_root(f, path);
+}
+
 /* Checks the formatted `--volume` values of `component`, in order, against
  * the NULL-terminated `expected`. */
 static void expect_volumes(struct fixture *f, enum cladding_component component,
@@ -278,6 +289,33 @@ static void test_proxy_volumes(void **state)
 }
 
 /* --- custom entries --- */
+
+static void test_root_masked_in_parent_mounts(void **state)
+{
+  struct fixture *f = *state;
+  static const char *const fs_expected[] = {
+      "@ROOT@/config:/opt/config:ro",
+      "@ROOT@/tools:/opt/tools:ro",
+      "@ROOT@/..:/home/user/workspace",
+      "@ROOT@/runtime/empty-mask:/home/user/workspace/.cladding:ro",
+      NULL,
+  };
+  static const char *const agent_expected[] = {
+      AGENT_DEFAULTS,
+      "@ROOT@/..:/data",
+      "@ROOT@/runtime/empty-mask:/data/.cladding:ro",
+      NULL,
+  };
+
+  /* A mount of a parent of ROOT, in any component, gets the empty mask
+   * over ROOT's place, so no identity sees the others' sockets. */
+  load_ok(f, "{'name': 'demo', 'agent': {}, 'fs_sandbox': {}, 'mounts': ["
+             "{'mount': '/home/user/workspace', 'hostPath': '..',"
+             " 'targets': ['fs-sandbox']},"
+             " {'mount': '/data', 'hostPath': '..', 'targets': ['agent']}]}");
+  expect_volumes(f, CLADDING_COMPONENT_FS_SANDBOX, false, fs_expected);
+  expect_volumes(f, CLADDING_COMPONENT_AGENT, false, agent_expected);
+}
 
 static void test_override_keeps_position(void **state)
 {
@@ -520,16 +558,22 @@ static void test_required_custom_paths(void **state)
              " {'mount': '/v', 'volume': 'v'},"
              " {'mount': '/mask'},"
              " {'mount': '/dup', 'hostPath': '/srv/data'},"
-             " {'mount': '/g1', 'hostPath': 'runtime/proxy'},"
-             " {'mount': '/g2', 'hostPath': 'runtime/empty-mask'},"
-             " {'mount': '/g3', 'hostPath': 'runtime/sockets/agent/inject'},"
-             " {'mount': '/g4', 'hostPath': 'runtime/sockets/agent/expose'},"
-             " {'mount': '/g5', 'hostPath': 'runtime/sockets/proxy/agent'},"
-             " {'mount': '/u1', 'hostPath':"
-             " 'data/runtime/sockets/agent/inject'},"
-             " {'mount': '/u2', 'hostPath': 'runtime/sockets'},"
-             " {'mount': '/u3', 'hostPath':"
-             " 'runtime/sockets/run/nw-sandbox'}]}");
+             " {'mount': '/g1', 'hostPath': '/x'},"
+             " {'mount': '/g2', 'hostPath': '/x'},"
+             " {'mount': '/g3', 'hostPath': '/x'},"
+             " {'mount': '/g4', 'hostPath': '/x'},"
+             " {'mount': '/g5', 'hostPath': '/x'},"
+             " {'mount': '/u1', 'hostPath': '/x'},"
+             " {'mount': '/u2', 'hostPath': '/x'},"
+             " {'mount': '/u3', 'hostPath': '/x'}]}");
+  set_host_path(f, 5, "@ROOT@/runtime/proxy");
+  set_host_path(f, 6, "@ROOT@/runtime/empty-mask");
+  set_host_path(f, 7, "@ROOT@/runtime/sockets/agent/inject");
+  set_host_path(f, 8, "@ROOT@/runtime/sockets/agent/expose");
+  set_host_path(f, 9, "@ROOT@/runtime/sockets/proxy/agent");
+  set_host_path(f, 10, "@ROOT@/data/runtime/sockets/agent/inject");
+  set_host_path(f, 11, "@ROOT@/runtime/sockets");
+  set_host_path(f, 12, "@ROOT@/runtime/sockets/run/nw-sandbox");
   expect_required(f, expected);
 }
 
@@ -541,12 +585,12 @@ static void test_required_sandbox_socket_dirs_skipped(void **state)
 
   /* With both sandboxes enabled, `up` creates their socket directories. */
   load_ok(f, CONFIG_ALL "'mounts': ["
-                        "{'mount': '/a', 'hostPath':"
-                        " 'runtime/sockets/run/nw-sandbox'},"
-                        " {'mount': '/b', 'hostPath':"
-                        " 'runtime/sockets/proxy/nw-sandbox'},"
-                        " {'mount': '/c', 'hostPath':"
-                        " 'runtime/sockets/run/fs-sandbox'}]}");
+                        "{'mount': '/a', 'hostPath': '/x'},"
+                        " {'mount': '/b', 'hostPath': '/x'},"
+                        " {'mount': '/c', 'hostPath': '/x'}]}");
+  set_host_path(f, 0, "@ROOT@/runtime/sockets/run/nw-sandbox");
+  set_host_path(f, 1, "@ROOT@/runtime/sockets/proxy/nw-sandbox");
+  set_host_path(f, 2, "@ROOT@/runtime/sockets/run/fs-sandbox");
   expect_required(f, expected);
 }
 
@@ -556,14 +600,13 @@ static void test_required_absolute_generated_path(void **state)
   static const char *const expected[] = {
       "@ROOT@/config", "@ROOT@/tools",          "@ROOT@/home",
       "@ROOT@/..",     "@ROOT@/runtime//proxy", NULL};
-  cleanup_free char *json =
-      cl_asprintf("{'name': 'demo', 'agent': {}, 'mounts': ["
-                  "{'mount': '/a', 'hostPath': '%s/runtime/proxy'},"
-                  " {'mount': '/b', 'hostPath': '%s/runtime//proxy'}]}",
-                  f->project.root, f->project.root);
 
   /* The comparison is on whole strings, so another spelling is checked. */
-  load_ok(f, json);
+  load_ok(f, "{'name': 'demo', 'agent': {}, 'mounts': ["
+             "{'mount': '/a', 'hostPath': '/x'},"
+             " {'mount': '/b', 'hostPath': '/x'}]}");
+  set_host_path(f, 0, "@ROOT@/runtime/proxy");
+  set_host_path(f, 1, "@ROOT@/runtime//proxy");
   expect_required(f, expected);
 }
 
@@ -635,7 +678,7 @@ static void test_check_host_paths_missing(void **state)
 
   cl_test_mkdir(f->project.root, "tools");
   load_ok(f, "{'name': 'demo', 'agent': {}, 'mounts': ["
-             "{'mount': '/data', 'hostPath': 'data'}]}");
+             "{'mount': '/data', 'hostPath': '../data'}]}");
 
   cl_test_capture_start(&f->capture);
   ret = cl_check_host_paths(&f->config, f->project.root, &f->err);
@@ -645,8 +688,8 @@ static void test_check_host_paths_missing(void **state)
                         "hint: create or relink @ROOT@/config\n"
                         "missing: hostPath @ROOT@/home\n"
                         "hint: create or relink @ROOT@/home\n"
-                        "missing: hostPath @ROOT@/data\n"
-                        "hint: create or relink @ROOT@/data\n");
+                        "missing: hostPath @ROOT@/../data\n"
+                        "hint: create or relink @ROOT@/../data\n");
   assert_int_equal(ret, -1);
   assert_string_equal(f->capture.err, want);
   assert_string_equal(f->err.message, "missing host paths");
@@ -661,9 +704,9 @@ static void test_check_host_paths_present(void **state)
   cl_test_mkdir(f->project.root, "config");
   cl_test_mkdir(f->project.root, "tools");
   cl_test_mkdir(f->project.root, "home");
-  cl_test_write_file(f->project.root, "data", "a file works too\n");
+  cl_test_write_file(f->project.proj, "data", "a file works too\n");
   load_ok(f, "{'name': 'demo', 'agent': {}, 'mounts': ["
-             "{'mount': '/data', 'hostPath': 'data'}]}");
+             "{'mount': '/data', 'hostPath': '../data'}]}");
 
   cl_test_capture_start(&f->capture);
   ret = cl_check_host_paths(&f->config, f->project.root, &f->err);
@@ -707,6 +750,7 @@ int main(void)
       TEST(test_nw_sandbox_defaults),
       TEST(test_fs_sandbox_defaults),
       TEST(test_proxy_volumes),
+      TEST(test_root_masked_in_parent_mounts),
       TEST(test_override_keeps_position),
       TEST(test_appended_in_config_order),
       TEST(test_ignore_workspace_keeps_mask),

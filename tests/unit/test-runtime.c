@@ -1427,16 +1427,22 @@ static void test_required_paths(void **state)
 
   /* ROOT/home is ignored for both components, the hostPath that equals a
    * socket directory is generated, and a user path under runtime/sockets
-   * is checked like any other. */
-  build_from(f,
-             "{'name': 'demo', 'agent': {}, 'nw_sandbox': {}, 'mounts': ["
+   * is checked like any other.  cladding.json rejects a hostPath inside
+   * ROOT, so the two entries get theirs after loading. */
+  load_ok(f, "{'name': 'demo', 'agent': {}, 'nw_sandbox': {}, 'mounts': ["
              "{'mount': '/data', 'hostPath': '/srv/data'},"
-             " {'mount': '/sock', 'hostPath': 'runtime/sockets/user-data'},"
-             " {'mount': '/gen', 'hostPath': 'runtime/sockets/proxy/agent'},"
+             " {'mount': '/sock', 'hostPath': '/x'},"
+             " {'mount': '/gen', 'hostPath': '/x'},"
              " {'mount': '/nw', 'hostPath': '/srv/nw',"
              " 'targets': ['nw-sandbox']},"
-             " {'mount': '/home/user', 'ignore': true}]}",
-             &rootless);
+             " {'mount': '/home/user', 'ignore': true}]}");
+  free(f->config.mounts[1].host_path);
+  f->config.mounts[1].host_path =
+      cl_path_join(f->project.root, "runtime/sockets/user-data");
+  free(f->config.mounts[2].host_path);
+  f->config.mounts[2].host_path =
+      cl_path_join(f->project.root, "runtime/sockets/proxy/agent");
+  build(f, &rootless, false);
   for (size_t i = 0; want[i]; i++)
     cl_strv_push_owned(&expected,
                        cl_test_replace(want[i], "@ROOT@", f->project.root));
