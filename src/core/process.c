@@ -187,6 +187,74 @@ int cl_process_run(const char *const *argv, unsigned flags,
   return 0;
 }
 
+/* Starts one captured child of cl_process_run_all on `loop`. */
+static int start_captured(uv_loop_t *loop, struct child *child,
+                          const char *const *argv)
+{
+  uv_stdio_container_t stdio[3];
+  uv_process_options_t options;
+  int ret;
+
+  memset(&options, 0, sizeof(options));
+  stdio[0].flags = UV_IGNORE;
+  setup_capture(loop, &child->out, &stdio[1], 1);
+  setup_capture(loop, &child->err, &stdio[2], 2);
+  options.file = argv[0];
+  options.args = (char **)argv;
+  options.exit_cb = exit_cb;
+  options.stdio = stdio;
+  options.stdio_count = 3;
+  child->process.data = child;
+
+  ret = uv_spawn(loop, &child->process, &options);
+  if (ret < 0) {
+    uv_close((uv_handle_t *)&child->process, close_noop);
+    uv_close((uv_handle_t *)&child->out.pipe, close_noop);
+    uv_close((uv_handle_t *)&child->err.pipe, close_noop);
+    child->out.open = child->err.open = 0;
+    return ret;
+  }
+  uv_read_start((uv_stream_t *)&child->out.pipe, alloc_cb, read_cb);
+  uv_read_start((uv_stream_t *)&child->err.pipe, alloc_cb, read_cb);
+  return 0;
+}
+
+int cl_process_run_all(const char *const *const *argvs, size_t count,
+                       struct cl_process_result *results)
+{
+  struct child *children = cl_xcalloc(count, sizeof(*children));
+  uv_loop_t loop;
+  int first_error = 0;
+
+  memset(results, 0, count * sizeof(*results));
+  if (uv_loop_init(&loop) < 0) {
+    free(children);
+    return -ENOMEM;
+  }
+  for (size_t i = 0; i < count; i++) {
+    int ret = start_captured(&loop, &children[i], argvs[i]);
+
+    if (ret < 0 && first_error == 0)
+      first_error = ret;
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+
+  for (size_t i = 0; i < count; i++) {
+    if (first_error == 0) {
+      results[i].exit_status = (int)children[i].exit_status;
+      results[i].term_signal = children[i].term_signal;
+      results[i].out = finish_capture(&children[i].out, &results[i].out_len);
+      results[i].err = finish_capture(&children[i].err, &results[i].err_len);
+    } else {
+      free(children[i].out.data);
+      free(children[i].err.data);
+    }
+  }
+  free(children);
+  return first_error;
+}
+
 void cl_process_result_free(struct cl_process_result *result)
 {
   free(result->out);

@@ -34,6 +34,13 @@ int cl_process_run(const char *const *argv, unsigned flags,
                    struct cl_process_result *result);
 void cl_process_result_free(struct cl_process_result *result);
 
+/* Runs `count` children at once, each with stdin from /dev/null and both
+ * outputs captured, and waits for all of them.  Returns 0 with every
+ * result filled, or the negative errno of the first child that could not
+ * be started (then no result needs freeing). */
+int cl_process_run_all(const char *const *const *argvs, size_t count,
+                       struct cl_process_result *results);
+
 /* The exit status a shell would report: the status, or 128+N after signal
  * N. */
 int cl_process_status(const struct cl_process_result *result);

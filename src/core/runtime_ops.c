@@ -52,49 +52,61 @@ int cl_context_run_captured(struct cladding_context *ctx,
                         NULL, NULL, result);
 }
 
-/* Runs one listing of the inventory and parses it into ctx->inventory. */
-static int take_listing(struct cladding_context *ctx, const char *const *argv,
-                        bool pods, struct cl_error *err)
+/* Checks one listing of the inventory and parses it into ctx->inventory. */
+static int parse_listing(struct cladding_context *ctx,
+                         struct cl_process_result *result, bool pods,
+                         struct cl_error *err)
 {
   const char *what = pods ? "podman pod ps" : "podman ps";
-  struct cl_process_result result;
-  int ret = cl_context_run_captured(ctx, argv, &result);
+  int ret;
 
-  if (ret < 0) {
-    cl_log(CLADDING_LOG_ERROR, "failed to run %s: %s", what, strerror(-ret));
-    return cl_fail(err, 1, "failed to run %s", what);
-  }
-  if (cl_process_status(&result) != 0) {
-    cleanup_free char *stderr_text = cl_process_trimmed_err(&result);
-    int status = cl_process_status(&result);
+  if (cl_process_status(result) != 0) {
+    cleanup_free char *stderr_text = cl_process_trimmed_err(result);
+    int status = cl_process_status(result);
 
     cl_log(CLADDING_LOG_ERROR, "%s failed (exit code %d)", what, status);
     if (stderr_text)
       cl_log(CLADDING_LOG_PLAIN, "%s", stderr_text);
-    cl_process_result_free(&result);
     return cl_fail(err, status, "%s failed (exit code %d)", what, status);
   }
-  ret = pods ? cl_inventory_parse_pods(&ctx->inventory, result.out, err)
-             : cl_inventory_parse_containers(&ctx->inventory, result.out, err);
-  cl_process_result_free(&result);
+  ret = pods ? cl_inventory_parse_pods(&ctx->inventory, result->out, err)
+             : cl_inventory_parse_containers(&ctx->inventory, result->out, err);
   return ret;
 }
 
-/* Takes the container listing and, with `with_pods`, the pod listing. */
+/* Takes the container listing and, with `with_pods`, the pod listing, both
+ * at once, since each podman call costs tens of milliseconds. */
 static int take_listings(struct cladding_context *ctx, bool with_pods,
                          struct cl_error *err)
 {
+  const char *const *argvs[] = {cl_inventory_ps_argv, cl_inventory_pod_ps_argv};
+  struct cl_process_result results[2];
+  size_t count = with_pods ? 2 : 1;
+  int ret;
+
   if (ctx->inventory_ready) {
     cl_inventory_free(&ctx->inventory);
     ctx->inventory_ready = false;
   }
   memset(&ctx->inventory, 0, sizeof(ctx->inventory));
   ctx->inventory_ready = true;
-  if (take_listing(ctx, cl_inventory_ps_argv, false, err) < 0)
-    return -1;
-  if (!with_pods)
-    return 0;
-  return take_listing(ctx, cl_inventory_pod_ps_argv, true, err);
+
+  for (size_t i = 0; ctx->trace && i < count; i++) {
+    cleanup_free char *line = cl_shell_quote_argv(argvs[i]);
+
+    cl_log(CLADDING_LOG_PLAIN, "+ %s", line);
+  }
+  ret = cl_process_run_all(argvs, count, results);
+  if (ret < 0) {
+    cl_log(CLADDING_LOG_ERROR, "failed to run podman ps: %s", strerror(-ret));
+    return cl_fail(err, 1, "failed to run podman ps");
+  }
+  ret = parse_listing(ctx, &results[0], false, err);
+  if (ret == 0 && count == 2)
+    ret = parse_listing(ctx, &results[1], true, err);
+  for (size_t i = 0; i < count; i++)
+    cl_process_result_free(&results[i]);
+  return ret;
 }
 
 static int take_inventory(struct cladding_context *ctx, struct cl_error *err)
@@ -382,8 +394,9 @@ int cl_ops_wait_ready(struct cladding_context *ctx, int timeout,
     enum cladding_project_state state;
 
     /* Every expected container must still run: an agent whose listener
-     * failed has exited by now. */
-    if (cl_ops_project_state(ctx, &state, err) < 0)
+     * failed has exited by now.  The pods do not change that answer. */
+    if (take_listings(ctx, false, err) < 0 ||
+        resolve_state(ctx, &state, err) < 0)
       return -1;
     for (size_t i = 0; i < ctx->status.expected.count; i++) {
       const char *state_text = ctx->status.expected_states.items[i];

@@ -19,6 +19,7 @@
 #include "context.h"
 #include "harness.h"
 #include "log.h"
+#include "process.h"
 #include "project.h"
 #include "registry.h"
 #include "runtime_ops.h"
@@ -452,6 +453,31 @@ static void socket_probe_ignores_links(void **state)
   free(dir);
 }
 
+static void run_all_captures_each_child(void **state)
+{
+  static const char *const first[] = {"/bin/sh", "-c",
+                                      "echo one; echo err1 >&2; exit 3", NULL};
+  static const char *const second[] = {"/bin/sh", "-c", "sleep 0.2; echo two",
+                                       NULL};
+  static const char *const missing[] = {"/nonexistent/cladding-bin", NULL};
+  const char *const *argvs[] = {first, second};
+  const char *const *bad[] = {second, missing};
+  struct cl_process_result results[2];
+
+  assert_int_equal(cl_process_run_all(argvs, 2, results), 0);
+  assert_string_equal(results[0].out, "one\n");
+  assert_string_equal(results[0].err, "err1\n");
+  assert_int_equal(cl_process_status(&results[0]), 3);
+  assert_string_equal(results[1].out, "two\n");
+  assert_string_equal(results[1].err, "");
+  assert_int_equal(cl_process_status(&results[1]), 0);
+  cl_process_result_free(&results[0]);
+  cl_process_result_free(&results[1]);
+
+  /* A child that cannot start fails the call with its errno. */
+  assert_int_equal(cl_process_run_all(bad, 2, results), -ENOENT);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -474,6 +500,7 @@ int main(void)
       cmocka_unit_test(services_table_header),
       cmocka_unit_test(atomic_write_replaces_file),
       cmocka_unit_test(socket_probe_ignores_links),
+      cmocka_unit_test(run_all_captures_each_child),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
