@@ -18,7 +18,7 @@ static int check_handler(struct cladding_context *ctx,
   int status;
 
   /* The legacy scan runs first but fails only after every other check
-   * passed, so one run shows everything that needs fixing. */
+   * passed, so its findings never hide another failure. */
   status = svc->check_step(ctx, CLADDING_CHECK_LEGACY);
   if (status == 0)
     status = svc->load_config(ctx);

@@ -174,7 +174,7 @@ static int check_runsc(struct cladding_context *ctx, struct cl_error *err)
 
   if (cl_in_path("podman")) {
     /* The template names every runtime on newer Podman; Podman 4.3 rejects
-     * it, and then the full JSON still tells the configured runtime. */
+     * it, and then the full JSON still names the configured runtime. */
     ret = cl_context_run_captured(ctx, templated, &result);
     if (ret == 0 && cl_process_status(&result) == 0) {
       parsed = json_loads(result.out, JSON_DECODE_ANY, &json_error);

@@ -394,7 +394,7 @@ int cl_ops_wait_ready(struct cladding_context *ctx, int timeout,
     enum cladding_project_state state;
 
     /* Every expected container must still run: an agent whose listener
-     * failed has exited by now.  The pods do not change that answer. */
+     * failed has exited by now.  The pod listing does not change the result. */
     if (take_listings(ctx, false, err) < 0 ||
         resolve_state(ctx, &state, err) < 0)
       return -1;
@@ -747,8 +747,8 @@ int cl_ops_require_running(struct cladding_context *ctx,
   const char *word = cl_component_word(component);
 
   /* A running target container means the project is running or
-   * incomplete, which the container listing alone decides; the pod
-   * listing only tells a stopped project from leftover pods.  Skipping it
+   * incomplete, which the container listing alone decides.  The pod
+   * listing only separates a stopped project from leftover pods.  Skipping it
    * saves one podman call on every run. */
   name = cl_container_name(ctx->config.name, role_of(component));
   if (take_listings(ctx, false, err) < 0)
