@@ -41,15 +41,17 @@ cd "$proj"
 
 echo "== cladding run true against podman exec true"
 "$cladding" up --quiet >/dev/null
-hyperfine --warmup 3 --runs 30 -N --export-markdown "$work/run.md" \
+hyperfine --warmup 3 --runs 40 -N --export-json "$work/run.json" --export-markdown "$work/run.md" \
   "$cladding run true" \
   "podman exec bench-agent-instance true"
 cat "$work/run.md"
+python3 -c 'import json,sys; [print("median %s: %.1f ms" % (r["command"], r["median"]*1000)) for r in json.load(open(sys.argv[1]))["results"]]' "$work/run.json"
 "$cladding" down >/dev/null
 
 echo "== cladding up against the same podman calls in a script"
-hyperfine --warmup 1 --runs 8 --export-markdown "$work/up.md" \
+hyperfine --warmup 1 --runs 10 --export-json "$work/up.json" --export-markdown "$work/up.md" \
   --prepare "cd '$proj' && '$cladding' down >/dev/null 2>&1" \
   "cd '$proj' && '$cladding' up --quiet >/dev/null" \
   "bash '$work/plain-up.sh' >/dev/null"
 cat "$work/up.md"
+python3 -c 'import json,sys; [print("median %s: %.3f s" % (r["command"], r["median"])) for r in json.load(open(sys.argv[1]))["results"]]' "$work/up.json"
