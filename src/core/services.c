@@ -1,5 +1,6 @@
 #include "config-host.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -514,7 +515,9 @@ static int svc_option_int(struct cladding_context *ctx, const char *long_name,
     return 0;
   errno = 0;
   parsed = strtol(raw, &end, 10);
-  if (errno != 0 || end == raw || *end != '\0' || parsed < min || parsed > max)
+  /* strtol skips leading blanks and takes a sign; only digits are valid. */
+  if (errno != 0 || end == raw || *end != '\0' || parsed < min ||
+      parsed > max || !isdigit((unsigned char)raw[0]))
     return svc_usage_error(ctx,
                            "invalid value '%s' for '--%s': expected an "
                            "integer from %ld to %ld",

@@ -592,6 +592,14 @@ static void typed_values_checked_first(void **state)
        "error: invalid value '5s' for '--timeout': expected an integer from 1 "
        "to 3600\n"
        "usage: cladding up [-v|--verbose] [--quiet] [--timeout SECONDS]\n"},
+      {{"up", "--timeout", " 5", NULL},
+       "error: invalid value ' 5' for '--timeout': expected an integer from "
+       "1 to 3600\n"
+       "usage: cladding up [-v|--verbose] [--quiet] [--timeout SECONDS]\n"},
+      {{"up", "--timeout", "+5", NULL},
+       "error: invalid value '+5' for '--timeout': expected an integer from "
+       "1 to 3600\n"
+       "usage: cladding up [-v|--verbose] [--quiet] [--timeout SECONDS]\n"},
       {{"reload-proxy", "--timeout=3601", NULL},
        "error: invalid value '3601' for '--timeout': expected an integer "
        "from 1 to 3600\n"
