@@ -352,8 +352,10 @@ enum cladding_forward_kind {
 /* A forwarding session between the host and a container.  `dir` is the
  * session's own socket directory: the core creates it, holds the flock of
  * `dir`/lock for the whole run, removes what an earlier crashed run left
- * there, and removes the directory at the end.  Strings are borrowed for
- * the duration of `forward_run`. */
+ * there, and removes the directory at the end.  The container may write to
+ * the directory that contains `dir`, so the core follows no symbolic link
+ * at `dir` or inside it.  Strings are borrowed for the duration of
+ * `forward_run`. */
 struct cladding_forward_spec {
   size_t size; /* sizeof(struct cladding_forward_spec) of the caller */
   enum cladding_forward_kind kind;

@@ -17,11 +17,11 @@
 #include "util.h"
 
 /* Bytes read at once from a side; each read becomes one write request. */
-#define CHUNK_SIZE (64 * 1024)
+#define CHUNK_SIZE (256 * 1024)
 /* A paused side is read again once its peer's queue falls to this. */
 #define QUEUE_RESUME (CL_BRIDGE_QUEUE_LIMIT / 2)
 /* Released chunks kept for reuse, so steady copying does not call malloc. */
-#define CHUNK_CACHE_MAX 64
+#define CHUNK_CACHE_MAX 16
 
 union stream {
   uv_handle_t handle;
@@ -52,9 +52,8 @@ struct listener {
   struct listener *next;
   enum listener_kind kind;
   bool open;
-  char *target;     /* Unix socket path, or TCP host */
-  char *target_arg; /* the path given to uv_pipe_connect() */
-  int target_dir_fd;
+  char *target;      /* Unix socket name in dir_fd, or TCP host */
+  int dir_fd;        /* directory of the Unix socket, or -1 */
   char port_text[8]; /* TCP target port */
   char *description; /* the target as diagnostics write it */
   /* Rate limit of failed-connect lines: at most one per second. */
@@ -441,6 +440,25 @@ static struct connection *connection_new(struct listener *listener)
   return c;
 }
 
+/* Opens the target socket of a TCP listener without following a symbolic
+ * link and writes a path that reaches it into `address`.  Returns the
+ * descriptor to close after connecting, or a negative libuv error. */
+static int open_target(struct listener *listener, char *address, size_t size)
+{
+  struct stat st;
+  int fd = openat(listener->dir_fd, listener->target,
+                  O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+  if (fd < 0)
+    return uv_translate_sys_error(errno);
+  if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+    close(fd);
+    return UV_ENOTSOCK;
+  }
+  snprintf(address, size, "/proc/self/fd/%d", fd);
+  return fd;
+}
+
 /* Opens the outgoing side of a new connection. */
 static void connection_dial(struct connection *c)
 {
@@ -449,12 +467,23 @@ static void connection_dial(struct connection *c)
   int ret;
 
   if (listener->kind == LISTEN_TCP) {
+    char address[64];
+    int fd = open_target(listener, address, sizeof(address));
+
+    if (fd < 0) {
+      log_connect_failure(listener, "connect to", fd);
+      connection_close(c);
+      return;
+    }
     uv_pipe_init(listener->bridge->loop, &c->server.h.pipe, 0);
     c->server.h.handle.data = &c->server;
     c->server.open = true;
     c->connect_request.data = c;
-    uv_pipe_connect(&c->connect_request, &c->server.h.pipe,
-                    listener->target_arg, connect_cb);
+    /* connect(2) on a Unix socket completes inside this call, so the
+     * descriptor of the socket inode is not needed afterwards. */
+    uv_pipe_connect(&c->connect_request, &c->server.h.pipe, address,
+                    connect_cb);
+    close(fd);
     return;
   }
 
@@ -530,17 +559,16 @@ static struct listener *listener_new(struct cl_bridge *bridge,
 
   listener->bridge = bridge;
   listener->kind = kind;
-  listener->target_dir_fd = -1;
+  listener->dir_fd = -1;
   listener->h.handle.data = listener;
   return listener;
 }
 
 static void listener_free(struct listener *listener)
 {
-  if (listener->target_dir_fd >= 0)
-    close(listener->target_dir_fd);
+  if (listener->dir_fd >= 0)
+    close(listener->dir_fd);
   free(listener->target);
-  free(listener->target_arg);
   free(listener->description);
   free(listener);
 }
@@ -559,90 +587,60 @@ static int listener_add(struct cl_bridge *bridge, struct listener *listener,
   return ret;
 }
 
-int cl_bridge_unix_address(const char *path, char *address, size_t size,
-                           int *dir_fd)
-{
-  cleanup_free char *dir = NULL;
-  int fd;
-
-  *dir_fd = -1;
-  if (strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path)) {
-    if (strlen(path) >= size)
-      return -ENAMETOOLONG;
-    strcpy(address, path);
-    return 0;
-  }
-  dir = cl_path_dirname(path);
-  fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  if ((size_t)snprintf(address, size, "/proc/self/fd/%d/%s", fd,
-                       cl_path_basename(path)) >= size ||
-      strlen(address) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-    close(fd);
-    return -ENAMETOOLONG;
-  }
-  *dir_fd = fd;
-  return 0;
-}
-
 int cl_bridge_listen_tcp(struct cl_bridge *bridge, const char *address,
-                         int port, const char *target_path)
+                         int port, int dir_fd, const char *name,
+                         const char *display)
 {
-  struct listener *listener = listener_new(bridge, LISTEN_TCP);
+  struct listener *listener;
   struct sockaddr_storage addr;
-  char target[128];
   int ret;
 
   if (strchr(address, ':'))
     ret = uv_ip6_addr(address, port, (struct sockaddr_in6 *)&addr);
   else
     ret = uv_ip4_addr(address, port, (struct sockaddr_in *)&addr);
-  if (ret == 0)
-    ret = cl_bridge_unix_address(target_path, target, sizeof(target),
-                                 &listener->target_dir_fd);
-  if (ret < 0) {
-    listener_free(listener);
+  if (ret < 0)
     return ret;
-  }
-  listener->target = cl_xstrdup(target_path);
-  listener->target_arg = cl_xstrdup(target);
-  listener->description = cl_xstrdup(target_path);
+  listener = listener_new(bridge, LISTEN_TCP);
+  listener->dir_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+  listener->target = cl_xstrdup(name);
+  listener->description = cl_xstrdup(display);
 
   uv_tcp_init(bridge->loop, &listener->h.tcp);
   listener->h.handle.data = listener;
-  ret = uv_tcp_bind(&listener->h.tcp, (struct sockaddr *)&addr, 0);
+  ret = listener->dir_fd < 0 ? uv_translate_sys_error(errno) : 0;
+  if (ret == 0)
+    ret = uv_tcp_bind(&listener->h.tcp, (struct sockaddr *)&addr, 0);
   if (ret == 0)
     ret = uv_listen(&listener->h.stream, SOMAXCONN, on_connection);
   return listener_add(bridge, listener, ret);
 }
 
-int cl_bridge_listen_unix(struct cl_bridge *bridge, const char *path,
-                          const char *host, int port)
+int cl_bridge_listen_unix(struct cl_bridge *bridge, int dir_fd,
+                          const char *name, const char *host, int port)
 {
   struct listener *listener = listener_new(bridge, LISTEN_UNIX);
-  char name[128];
-  int dir_fd, ret;
+  char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
   mode_t old_umask;
+  int ret;
 
-  ret = cl_bridge_unix_address(path, name, sizeof(name), &dir_fd);
-  if (ret < 0) {
-    listener_free(listener);
-    return ret;
-  }
   listener->target = cl_xstrdup(host);
   snprintf(listener->port_text, sizeof(listener->port_text), "%d", port);
   listener->description = cl_asprintf("%s:%d", host, port);
 
   uv_pipe_init(bridge->loop, &listener->h.pipe, 0);
   listener->h.handle.data = listener;
+  /* The directory is reached through its descriptor, so neither a long
+   * path nor a symbolic link planted on the way changes where the socket
+   * is created.  bind(2) does not follow a link in the last component. */
+  if ((size_t)snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dir_fd,
+                       name) >= sizeof(path))
+    return listener_add(bridge, listener, UV_ENAMETOOLONG);
   /* Only the owner may connect: the socket file gets its mode from the
    * umask at bind(2) time. */
   old_umask = umask(0177);
-  ret = uv_pipe_bind(&listener->h.pipe, name);
+  ret = uv_pipe_bind(&listener->h.pipe, path);
   umask(old_umask);
-  if (dir_fd >= 0)
-    close(dir_fd);
   if (ret == 0)
     ret = uv_listen(&listener->h.stream, SOMAXCONN, on_connection);
   return listener_add(bridge, listener, ret);

@@ -31,17 +31,23 @@ void cl_bridge_set_error_cb(struct cl_bridge *bridge, cl_bridge_error_cb cb,
                             void *data);
 
 /* Listens on TCP `address` (numeric IPv4 or IPv6) and `port`, and connects
- * each client to the Unix socket `target_path`.  Returns 0 or a negative
- * libuv error code (UV_EADDRINUSE for a busy port). */
+ * each client to the Unix socket `name` in the directory `dir_fd`.  The
+ * socket is opened for every connection without following a symbolic
+ * link and must be a socket, because a container may write to that
+ * directory.  `display` names the socket in messages.  The bridge keeps
+ * its own copy of `dir_fd`.  Returns 0 or a negative libuv error code
+ * (UV_EADDRINUSE for a busy port). */
 int cl_bridge_listen_tcp(struct cl_bridge *bridge, const char *address,
-                         int port, const char *target_path);
+                         int port, int dir_fd, const char *name,
+                         const char *display);
 
-/* Listens on the Unix socket `path`, which must not exist, with mode 0600,
- * and connects each client to TCP `host`:`port`.  `host` is resolved with
- * uv_getaddrinfo() for every connection and the addresses are tried in
- * order.  Returns 0 or a negative libuv error code. */
-int cl_bridge_listen_unix(struct cl_bridge *bridge, const char *path,
-                          const char *host, int port);
+/* Listens on the Unix socket `name` in the directory `dir_fd`, which must
+ * not exist, with mode 0600, and connects each client to TCP
+ * `host`:`port`.  `host` is resolved with uv_getaddrinfo() for every
+ * connection and the addresses are tried in order.  Returns 0 or a
+ * negative libuv error code. */
+int cl_bridge_listen_unix(struct cl_bridge *bridge, int dir_fd,
+                          const char *name, const char *host, int port);
 
 /* The port of the first TCP listener (useful after listening on port 0),
  * or 0. */
@@ -54,13 +60,5 @@ size_t cl_bridge_connection_count(const struct cl_bridge *bridge);
  * the loop runs, and the bridge then frees itself: the caller must not use
  * it after this call. */
 void cl_bridge_close(struct cl_bridge *bridge);
-
-/* Fills `addr` for the Unix socket `path`.  A path longer than sun_path
- * allows is reached through "/proc/self/fd/N/<name>", where N is a
- * descriptor of its directory that is stored in `*dir_fd` and that the
- * caller closes after the bind or connect (-1 when none was opened).
- * Returns 0 or a negative errno. */
-int cl_bridge_unix_address(const char *path, char *address, size_t size,
-                           int *dir_fd);
 
 #endif

@@ -2,9 +2,9 @@
  * host listener per run, driven step by step on a private libuv loop. */
 #include "config-host.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -60,7 +60,11 @@ struct session {
   struct child agent;
   struct child stop;
   int lock_fd;
-  bool owns_dir; /* the lock is held and the directory is ours to remove */
+  int dir_fd;        /* D, opened without following a link */
+  int parent_fd;     /* the directory that contains D */
+  char *parent_path; /* its path */
+  char *dir_name;    /* the name of D in it */
+  bool owns_dir;     /* the lock is held and the directory is ours to remove */
   char *socket_path;
   char *pid_path;
   char *lock_path;
@@ -239,7 +243,7 @@ static void timer_tick(uv_timer_t *timer)
 
 typedef bool (*done_fn)(struct session *s);
 
-/* Runs the loop until `done` holds or `timeout_ms` passes (0: no limit),
+/* Runs the loop until `done` returns true or `timeout_ms` passes (0: no limit),
  * waking every POLL_MS for conditions that are not events, such as a file
  * appearing.  Returns the final value of `done`. */
 static bool run_until(struct session *s, done_fn done, uint64_t timeout_ms,
@@ -262,12 +266,7 @@ static bool run_until(struct session *s, done_fn done, uint64_t timeout_ms,
   return done(s);
 }
 
-static bool path_exists(const char *path)
-{
-  struct stat st;
-
-  return lstat(path, &st) == 0;
-}
+static bool entry_exists(struct session *s, const char *name);
 
 static bool stop_exited(struct session *s)
 {
@@ -301,12 +300,12 @@ static bool agent_idle(struct session *s)
 
 static bool pid_file_gone(struct session *s)
 {
-  return !path_exists(s->pid_path);
+  return !entry_exists(s, s->spec->pid_name);
 }
 
 static bool agent_ready(struct session *s)
 {
-  return s->caught || !s->agent.running || path_exists(s->pid_path);
+  return s->caught || !s->agent.running || entry_exists(s, s->spec->pid_name);
 }
 
 static bool session_over(struct session *s)
@@ -377,28 +376,46 @@ static void run_stop_call(struct session *s)
          child_status(stop), trimmed ? ": " : "", trimmed ? trimmed : "");
 }
 
-/* The socket directory. */
+/* The socket directory.
+ *
+ * The directory D sits in a directory that the agent mounts, so processes
+ * in the agent may replace D or its entries, for example with symbolic
+ * links to host files.  Everything in D is therefore reached through a
+ * descriptor of D opened without following a link, with *at() calls that
+ * do not follow links either. */
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
+static bool entry_exists(struct session *s, const char *name)
 {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path) < 0 ? -errno : 0;
+  struct stat st;
+
+  return s->dir_fd >= 0 &&
+         fstatat(s->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* Removes the entries of D (the agent may have added any), then D. */
 static void remove_dir(struct session *s)
 {
-  const char *dir = s->spec->dir;
-  int ret;
+  DIR *dir;
+  struct dirent *entry;
+  int fd = fcntl(s->dir_fd, F_DUPFD_CLOEXEC, 3);
 
-  if (!path_exists(dir))
-    return;
-  ret = nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-  if (ret != 0)
-    cl_log(CLADDING_LOG_WARNING, "failed to remove %s: %s", dir,
-           strerror(ret < 0 ? -ret : errno));
+  dir = fd >= 0 ? fdopendir(fd) : NULL;
+  if (dir == NULL) {
+    if (fd >= 0)
+      close(fd);
+  } else {
+    while ((entry = readdir(dir)) != NULL) {
+      if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+        continue;
+      if (unlinkat(s->dir_fd, entry->d_name, 0) < 0 &&
+          (errno == EISDIR || errno == EPERM))
+        unlinkat(s->dir_fd, entry->d_name, AT_REMOVEDIR);
+    }
+    closedir(dir);
+  }
+  if (unlinkat(s->parent_fd, s->dir_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    cl_log(CLADDING_LOG_WARNING, "failed to remove %s: %s", s->spec->dir,
+           strerror(errno));
 }
 
 static int report_in_use(struct session *s)
@@ -414,52 +431,79 @@ static int report_in_use(struct session *s)
   return 1;
 }
 
-/* Opens and locks `dir`/lock.  A run that is finishing removes the file
- * it holds, so the lock counts only when the locked file is still the one
- * at that path.  Returns 0, 1 when another run holds it, or -errno. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Creates D if needed and opens it into s->dir_fd.  Returns 0 or -errno;
+ * -ENOTDIR when D is anything but a directory. */
+static int open_dir(struct session *s)
+{
+  if (mkdirat(s->parent_fd, s->dir_name, 0755) < 0 && errno != EEXIST)
+    return -errno;
+  s->dir_fd = openat(s->parent_fd, s->dir_name,
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (s->dir_fd < 0)
+    return errno == ELOOP ? -ENOTDIR : -errno;
+  return 0;
+}
+
+/* Opens D and locks D/lock.  A run that is finishing removes the lock file
+ * and D while it still holds the lock, so the lock counts only when the
+ * locked file and D are still the ones at their paths.  Returns 0, 1 when
+ * another run holds the lock, or -errno. */
 static int take_lock(struct session *s)
 {
   for (int attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
-    struct stat held, current;
-    int ret = cl_mkdir_p(s->spec->dir, 0755);
+    struct stat held, current, dir_held, dir_current;
+    int ret = open_dir(s);
     int fd;
 
     if (ret < 0)
       return ret;
-    fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
+    fd = openat(s->dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                0600);
+    if (fd < 0 && errno != ENOENT)
       return -errno;
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
       ret = errno;
       close(fd);
       return ret == EWOULDBLOCK ? 1 : -ret;
     }
-    if (fstat(fd, &held) == 0 && stat(s->lock_path, &current) == 0 &&
-        held.st_dev == current.st_dev && held.st_ino == current.st_ino) {
+    if (fd >= 0 && fstat(fd, &held) == 0 &&
+        fstatat(s->dir_fd, "lock", &current, AT_SYMLINK_NOFOLLOW) == 0 &&
+        same_file(&held, &current) && fstat(s->dir_fd, &dir_held) == 0 &&
+        fstatat(s->parent_fd, s->dir_name, &dir_current, AT_SYMLINK_NOFOLLOW) ==
+            0 &&
+        same_file(&dir_held, &dir_current)) {
       s->lock_fd = fd;
       return 0;
     }
-    close(fd);
+    if (fd >= 0)
+      close(fd);
+    close(s->dir_fd);
+    s->dir_fd = -1;
   }
   return -EAGAIN;
 }
 
-/* Tells whether the Unix socket at `path` accepts a connection. */
-static bool socket_accepts(const char *path)
+/* Tells whether the socket `name` in D accepts a connection. */
+static bool socket_accepts(struct session *s, const char *name)
 {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  int dir_fd, fd;
+  int inode = openat(s->dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int fd;
   bool ok;
 
-  if (cl_bridge_unix_address(path, addr.sun_path, sizeof(addr.sun_path),
-                             &dir_fd) < 0)
+  if (inode < 0)
     return false;
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", inode);
   fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ok = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
   if (fd >= 0)
     close(fd);
-  if (dir_fd >= 0)
-    close(dir_fd);
+  close(inode);
   return ok;
 }
 
@@ -468,9 +512,14 @@ static bool socket_accepts(const char *path)
  * connections is removed.  Returns 0 or the failure's status. */
 static int claim_dir(struct session *s)
 {
+  const char *name = s->spec->socket_name;
   struct stat st;
-  int ret = take_lock(s);
+  int ret = cl_mkdir_p(s->parent_path, 0755);
 
+  if (ret == 0) {
+    s->parent_fd = open(s->parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ret = s->parent_fd < 0 ? -errno : take_lock(s);
+  }
   if (ret == 1)
     return report_in_use(s);
   if (ret < 0) {
@@ -481,19 +530,19 @@ static int claim_dir(struct session *s)
   }
   s->owns_dir = true;
 
-  if (path_exists(s->pid_path)) {
+  if (entry_exists(s, s->spec->pid_name)) {
     run_stop_call(s);
     run_until(s, pid_file_gone, CL_FORWARD_STOP_WAIT_MS, true);
-    unlink(s->pid_path);
+    unlinkat(s->dir_fd, s->spec->pid_name, 0);
   }
 
-  if (lstat(s->socket_path, &st) == 0) {
-    if (S_ISSOCK(st.st_mode) && socket_accepts(s->socket_path)) {
+  if (fstatat(s->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISSOCK(st.st_mode) && socket_accepts(s, name)) {
       /* Someone listens there without holding the lock: not ours. */
       s->owns_dir = false;
       return report_in_use(s);
     }
-    if (unlink(s->socket_path) < 0 && errno != ENOENT) {
+    if (unlinkat(s->dir_fd, name, 0) < 0 && errno != ENOENT) {
       cl_log(CLADDING_LOG_ERROR, "failed to remove %s: %s", s->socket_path,
              strerror(errno));
       cl_log(CLADDING_LOG_PLAIN, "failed to remove %s", s->socket_path);
@@ -524,12 +573,12 @@ static int listen_host(struct session *s)
   cl_bridge_set_error_cb(s->bridge, listener_failed, s);
   if (spec->kind == CLADDING_FORWARD_TCP_TO_UNIX) {
     where = host_port(spec->host, spec->port);
-    ret =
-        cl_bridge_listen_tcp(s->bridge, spec->host, spec->port, s->socket_path);
+    ret = cl_bridge_listen_tcp(s->bridge, spec->host, spec->port, s->dir_fd,
+                               spec->socket_name, s->socket_path);
   } else {
     where = cl_xstrdup(s->socket_path);
-    ret = cl_bridge_listen_unix(s->bridge, s->socket_path, spec->host,
-                                spec->port);
+    ret = cl_bridge_listen_unix(s->bridge, s->dir_fd, spec->socket_name,
+                                spec->host, spec->port);
   }
   if (ret == 0)
     return 0;
@@ -583,7 +632,8 @@ static void cleanup(struct session *s)
     cl_bridge_close(s->bridge);
     s->bridge = NULL;
   }
-  if (s->agent.started && (s->agent.running || path_exists(s->pid_path)))
+  if (s->agent.started &&
+      (s->agent.running || entry_exists(s, s->spec->pid_name)))
     run_stop_call(s);
   if (s->agent.running &&
       !run_until(s, agent_exited, CL_FORWARD_STOP_WAIT_MS, false)) {
@@ -609,6 +659,10 @@ static void session_init(struct session *s, struct cladding_context *ctx,
   s->ctx = ctx;
   s->spec = spec;
   s->lock_fd = -1;
+  s->dir_fd = -1;
+  s->parent_fd = -1;
+  s->parent_path = cl_path_dirname(spec->dir);
+  s->dir_name = cl_xstrdup(cl_path_basename(spec->dir));
   s->socket_path = cl_path_join(spec->dir, spec->socket_name);
   s->pid_path = cl_path_join(spec->dir, spec->pid_name);
   s->lock_path = cl_path_join(spec->dir, "lock");
@@ -630,6 +684,12 @@ static void session_close(struct session *s)
   uv_loop_close(&s->loop);
   free(s->agent.text);
   free(s->stop.text);
+  if (s->dir_fd >= 0)
+    close(s->dir_fd);
+  if (s->parent_fd >= 0)
+    close(s->parent_fd);
+  free(s->parent_path);
+  free(s->dir_name);
   free(s->socket_path);
   free(s->pid_path);
   free(s->lock_path);

@@ -64,7 +64,7 @@ static void check_endpoint(const char *raw, const char *host, int port)
 static void check_rejected(const char *raw, const char *expected)
 {
   struct forward_endpoint endpoint;
-  char reason[256];
+  char reason[512];
 
   if (forward_parse_endpoint(raw, &endpoint, reason, sizeof(reason)) == 0)
     fail_msg("endpoint '%s' was accepted", raw);

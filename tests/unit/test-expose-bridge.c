@@ -84,21 +84,23 @@ static int connect_tcp(int port)
   return fd;
 }
 
+/* Connects to the Unix socket at `path`, of any length, through a
+ * descriptor of its inode. */
 static int connect_unix(const char *path)
 {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  int dir_fd, fd = -1;
+  int inode = open(path, O_PATH | O_CLOEXEC);
+  int fd = -1;
 
-  if (cl_bridge_unix_address(path, addr.sun_path, sizeof(addr.sun_path),
-                             &dir_fd) < 0)
+  if (inode < 0)
     return -1;
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", inode);
   fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
     close(fd);
     fd = -1;
   }
-  if (dir_fd >= 0)
-    close(dir_fd);
+  close(inode);
   return fd;
 }
 
@@ -303,9 +305,11 @@ static void check_exchange(const struct exchange *x)
 
 struct fixture {
   char *dir;
+  int dir_fd;
   uv_loop_t loop;
   uv_async_t done;
   struct cl_bridge *bridge;
+  struct cl_bridge *extra; /* a second bridge, closed with the first */
   void (*scenario)(struct fixture *f, void *arg);
   void *arg;
   pthread_t thread;
@@ -317,6 +321,10 @@ static void done_cb(uv_async_t *async)
 
   cl_bridge_close(f->bridge);
   f->bridge = NULL;
+  if (f->extra) {
+    cl_bridge_close(f->extra);
+    f->extra = NULL;
+  }
   uv_close((uv_handle_t *)async, NULL);
 }
 
@@ -349,6 +357,8 @@ static int setup(void **state)
   struct fixture *f = calloc(1, sizeof(*f));
 
   f->dir = harness_mkdtemp();
+  f->dir_fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(f->dir_fd >= 0);
   assert_int_equal(uv_loop_init(&f->loop), 0);
   f->bridge = cl_bridge_new(&f->loop, "test");
   *state = f;
@@ -364,6 +374,7 @@ static int teardown(void **state)
     uv_run(&f->loop, UV_RUN_DEFAULT);
   }
   assert_int_equal(uv_loop_close(&f->loop), 0);
+  close(f->dir_fd);
   harness_rmtree(f->dir);
   free(f->dir);
   free(f);
@@ -436,7 +447,9 @@ static void tcp_to_unix_half_close(void **state)
   struct clients c = {.count = 1, .send_size = 4 * MIB, .reply_size = 3 * MIB};
 
   server_start(&server, listen_unix(target), 1, c.reply_size);
-  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", 0, target), 0);
+  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", 0, f->dir_fd,
+                                        "agent.sock", target),
+                   0);
   c.tcp_port = cl_bridge_tcp_port(f->bridge);
   assert_true(c.tcp_port > 0);
   run_scenario(f, run_clients, &c);
@@ -457,7 +470,8 @@ static void unix_to_tcp_half_close(void **state)
   server_start(&server, fd, 1, c.reply_size);
   /* "localhost" may resolve to [::1] first, where nothing listens: the
    * next address must be tried. */
-  assert_int_equal(cl_bridge_listen_unix(f->bridge, path, "localhost", port),
+  assert_int_equal(cl_bridge_listen_unix(f->bridge, f->dir_fd, "host.sock",
+                                         "localhost", port),
                    0);
   assert_int_equal(stat(path, &st), 0);
   assert_int_equal(st.st_mode & 0777, 0600);
@@ -477,7 +491,9 @@ static void parallel_connections(void **state)
       .count = 50, .send_size = 256 * 1024, .reply_size = 1 * MIB};
 
   server_start(&server, listen_unix(target), c.count, c.reply_size);
-  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", 0, target), 0);
+  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", 0, f->dir_fd,
+                                        "agent.sock", target),
+                   0);
   c.tcp_port = cl_bridge_tcp_port(f->bridge);
   run_scenario(f, run_clients, &c);
   server_join(&server);
@@ -547,7 +563,9 @@ static void backpressure_bounds_memory(void **state)
   server.hold_fd = pipe_fds[0];
   p.release_fd = pipe_fds[1];
   server_start(&server, listen_unix(target), 1, 0);
-  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", 0, target), 0);
+  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", 0, f->dir_fd,
+                                        "agent.sock", target),
+                   0);
   p.tcp_port = cl_bridge_tcp_port(f->bridge);
   run_scenario(f, fill_until_blocked, &p);
   server_join(&server);
@@ -593,7 +611,8 @@ static void failed_connect_closes_client(void **state)
   /* A port that was just closed refuses connections. */
   close(fd);
   cl_log_set_streams(log, log);
-  assert_int_equal(cl_bridge_listen_unix(f->bridge, path, "127.0.0.1", port),
+  assert_int_equal(cl_bridge_listen_unix(f->bridge, f->dir_fd, "host.sock",
+                                         "127.0.0.1", port),
                    0);
   run_scenario(f, read_from_refused, &r);
   cl_log_set_streams(NULL, NULL);
@@ -615,7 +634,7 @@ static void long_socket_paths(void **state)
   struct cl_bridge *front = cl_bridge_new(&f->loop, "front");
   struct server server = {.hold_fd = -1};
   struct clients c = {.count = 1, .send_size = 100000, .reply_size = 100000};
-  int port;
+  int port, deep_fd;
 
   assert_int_equal(mkdir(deep, 0700), 0);
   assert_true(asprintf(&path, "%s/host.sock", deep) > 0);
@@ -624,13 +643,17 @@ static void long_socket_paths(void **state)
   /* client -> front (TCP to the long Unix path) -> bridge (the long Unix
    * path to TCP) -> server */
   server_start(&server, listen_tcp(&port), 1, c.reply_size);
-  assert_int_equal(cl_bridge_listen_unix(f->bridge, path, "127.0.0.1", port),
-                   0);
-  assert_int_equal(cl_bridge_listen_tcp(front, "127.0.0.1", 0, path), 0);
+  deep_fd = open(deep, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_int_equal(
+      cl_bridge_listen_unix(f->bridge, deep_fd, "host.sock", "127.0.0.1", port),
+      0);
+  assert_int_equal(
+      cl_bridge_listen_tcp(front, "127.0.0.1", 0, deep_fd, "host.sock", path),
+      0);
+  close(deep_fd);
   c.tcp_port = cl_bridge_tcp_port(front);
+  f->extra = front;
   run_scenario(f, run_clients, &c);
-  cl_bridge_close(front);
-  uv_run(&f->loop, UV_RUN_DEFAULT);
   server_join(&server);
   check_clients(&c);
   free(path);
@@ -643,7 +666,8 @@ static void busy_port_fails(void **state)
   char *target = path_in(f, "agent.sock");
   int port, fd = listen_tcp(&port);
 
-  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", port, target),
+  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", port, f->dir_fd,
+                                        "agent.sock", target),
                    UV_EADDRINUSE);
   close(fd);
   free(target);
@@ -653,7 +677,24 @@ struct idle_client {
   int tcp_port;
   int fd;
   bool wrote;
+  ssize_t first_read;
 };
+
+/* Connects and reads: the first read returns 0 once the bridge closes the
+ * client. */
+static void connect_and_read(struct fixture *f, void *arg)
+{
+  struct idle_client *ic = arg;
+  char byte;
+
+  (void)f;
+  ic->first_read = -2;
+  ic->fd = connect_tcp(ic->tcp_port);
+  if (ic->fd < 0)
+    return;
+  ic->first_read = read(ic->fd, &byte, 1);
+  close(ic->fd);
+}
 
 static void connect_and_wait(struct fixture *f, void *arg)
 {
@@ -675,7 +716,9 @@ static void close_with_open_connections(void **state)
   struct idle_client ic = {0};
   unsigned char byte;
 
-  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", 0, target), 0);
+  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", 0, f->dir_fd,
+                                        "agent.sock", target),
+                   0);
   ic.tcp_port = cl_bridge_tcp_port(f->bridge);
   run_scenario(f, connect_and_wait, &ic);
   assert_true(ic.fd >= 0);
@@ -685,6 +728,40 @@ static void close_with_open_connections(void **state)
   close(ic.fd);
   close(server_fd);
   free(target);
+}
+
+static void symlink_target_not_followed(void **state)
+{
+  struct fixture *f = *state;
+  char *elsewhere = path_in(f, "elsewhere.sock");
+  char *link = path_in(f, "agent.sock");
+  struct idle_client ic = {0};
+  char *log_text = NULL;
+  size_t log_len = 0;
+  FILE *log = open_memstream(&log_text, &log_len);
+  int server_fd = listen_unix(elsewhere);
+  struct pollfd pending = {.fd = server_fd, .events = POLLIN};
+
+  /* A container that may write to the directory plants a link to a host
+   * socket; the bridge must not connect through it. */
+  assert_int_equal(symlink(elsewhere, link), 0);
+  cl_log_set_streams(log, log);
+  assert_int_equal(cl_bridge_listen_tcp(f->bridge, "127.0.0.1", 0, f->dir_fd,
+                                        "agent.sock", link),
+                   0);
+  ic.tcp_port = cl_bridge_tcp_port(f->bridge);
+  run_scenario(f, connect_and_read, &ic);
+  cl_log_set_streams(NULL, NULL);
+  fclose(log);
+  assert_int_equal(ic.first_read, 0);
+  assert_int_equal(poll(&pending, 1, 0), 0);
+  assert_non_null(strstr(log_text, "warning: test: failed to connect to "));
+  assert_non_null(strstr(log_text, "agent.sock: socket operation on "
+                                   "non-socket\n"));
+  close(server_fd);
+  free(log_text);
+  free(elsewhere);
+  free(link);
 }
 
 int main(void)
@@ -698,6 +775,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(failed_connect_closes_client, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(long_socket_paths, setup, teardown),
+      cmocka_unit_test_setup_teardown(symlink_target_not_followed, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(busy_port_fails, setup, teardown),
       cmocka_unit_test_setup_teardown(close_with_open_connections, setup,
                                       teardown),

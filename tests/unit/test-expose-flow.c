@@ -5,7 +5,7 @@
  * project's socket directory.  So the agent side's target, localhost:PORT,
  * is the host's loopback, where the tests run their servers.
  *
- * The project directory is named "it's a proj", so its path holds a space
+ * The project directory is named "it's a proj", so its path contains a space
  * and a quote, and no shell may be involved on either side. */
 #include "config-host.h"
 
@@ -724,6 +724,31 @@ static void busy_host_port(void **state)
   free(expected);
 }
 
+static void symlinked_dir_not_followed(void **state)
+{
+  struct fixture *f = *state;
+  char *dir = session_dir(f, "expose", 3000);
+  char *elsewhere = fmt("%s/elsewhere", f->top);
+  char *planted = fmt("%s/lock", elsewhere);
+  const char *argv[] = {"expose", "3000", NULL};
+  struct run_result r;
+
+  /* The agent may replace its socket directory with a link to a host
+   * directory: cladding must create nothing there. */
+  assert_int_equal(mkdir(elsewhere, 0700), 0);
+  assert_int_equal(symlink(elsewhere, dir), 0);
+  run_sync(f, &r, argv);
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "Not a directory"));
+  assert_false(harness_exists(planted));
+  assert_false(log_has_exec(f));
+
+  harness_result_free(&r);
+  free(dir);
+  free(elsewhere);
+  free(planted);
+}
+
 static void missing_mount(void **state)
 {
   struct fixture *f = *state;
@@ -831,7 +856,7 @@ static void usage_errors(void **state)
   const char *inject_empty[] = {"inject", "", NULL};
   const char *inject_port[] = {"inject", "5432", "0", NULL};
 
-  check_usage(f, no_port, "missing argument", expose_usage);
+  check_usage(f, no_port, "missing argument CONTAINERPORT", expose_usage);
   check_usage(f, zero,
               "invalid value '0' for 'CONTAINERPORT': expected an integer "
               "from 1 to 65535",
@@ -888,6 +913,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(leftover_pidfile_stopped, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(busy_host_port, setup, teardown),
+      cmocka_unit_test_setup_teardown(symlinked_dir_not_followed, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(missing_mount, setup, teardown),
       cmocka_unit_test_setup_teardown(agent_side_exits, setup, teardown),
       cmocka_unit_test_setup_teardown(not_running, setup, teardown),
