@@ -359,8 +359,87 @@ static bool translate_class(struct strbuf *sb, char c, bool in_bracket)
   return true;
 }
 
+/* Largest product of counted repetitions ({n}, {n,m}) in one pattern.
+ * glibc's regcomp copies the repeated subtree for each count, so nested
+ * counts multiply its memory; RE2 limits repeat counts to 1000 as well. */
+#define REGEX_MAX_REPEAT 1000
+/* Longest pattern accepted, in bytes. */
+#define REGEX_MAX_LENGTH 4096
+
+/* Rejects patterns that would make glibc's regcomp take unbounded time or
+ * memory: a repetition operator right after another one (RE2 rejects
+ * "a++" too), and counted repetitions whose product passes
+ * REGEX_MAX_REPEAT.  Returns NULL, or the error message. */
+static const char *regex_too_costly(const char *p)
+{
+  unsigned long product = 1;
+  bool after_repeat = false, in_bracket = false;
+
+  if (strlen(p) > REGEX_MAX_LENGTH)
+    return "regular expression longer than 4096 bytes";
+  for (; *p; p++) {
+    bool repeat = false;
+
+    if (*p == '\\' && p[1]) {
+      p++;
+      after_repeat = false;
+      continue;
+    }
+    if (in_bracket) {
+      in_bracket = *p != ']';
+      continue;
+    }
+    if (*p == '[') {
+      in_bracket = true;
+      /* A ']' right after '[' or '[^' is literal. */
+      if (p[1] == '^')
+        p++;
+      if (p[1] == ']')
+        p++;
+      after_repeat = false;
+      continue;
+    }
+    if (*p == '*' || *p == '+' || *p == '?') {
+      repeat = true;
+    } else if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
+      unsigned long low = 0, high;
+
+      for (p++; *p >= '0' && *p <= '9'; p++)
+        low = low < 100000 ? low * 10 + (unsigned long)(*p - '0') : low;
+      high = low;
+      if (*p == ',') {
+        high = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++)
+          high = high < 100000 ? high * 10 + (unsigned long)(*p - '0') : high;
+        if (high < low)
+          high = low;
+      }
+      if (*p != '}')
+        return "invalid repetition count in regular expression";
+      product *= high > 0 ? high : 1;
+      if (product > REGEX_MAX_REPEAT)
+        return "repetition counts in a regular expression multiply to more "
+               "than 1000";
+      repeat = true;
+    }
+    /* "*?" and the like are left to the non-greedy message below. */
+    if (repeat && after_repeat && *p != '?')
+      return "repetition operator after another repetition in regular "
+             "expression";
+    after_repeat = repeat;
+  }
+  return NULL;
+}
+
 int text_regex_match(const char *pattern, const char *s, const char **err)
 {
+  const char *costly = regex_too_costly(pattern);
+
+  if (costly != NULL) {
+    *err = costly;
+    return -1;
+  }
+
   struct arena tmp;
   arena_init(&tmp);
   struct strbuf sb;
