@@ -124,13 +124,21 @@ int pidfile_signal(const char *path, int signum)
   ssize_t length;
   long pgid;
   pid_t target;
+  struct stat st;
   int fd;
 
-  fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* The file may sit in a directory that other processes can write, so a
+   * FIFO must not block this read and a link must not be followed. */
+  fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT)
       return 0;
     log_pidfile_error("signal-error", path, uv_strerror(-errno));
+    return 1;
+  }
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    log_pidfile_error("signal-error", path, "pid file is not a regular file");
+    close(fd);
     return 1;
   }
   length = read(fd, content, sizeof(content));

@@ -326,6 +326,25 @@ static bool has_config(const char *root)
   return stat(path, &st) == 0;
 }
 
+/* Returns the nearest `.cladding` with a cladding.json at or above `dir`,
+ * passing over empty ones (mask mount points), or NULL. */
+static char *find_configured_root(const char *dir)
+{
+  char *root = cl_find_project_root(dir);
+
+  while (root != NULL && !has_config(root)) {
+    cleanup_free char *proj = cl_project_dir_of(root);
+    cleanup_free char *above = NULL;
+
+    free(root);
+    if (strcmp(proj, "/") == 0)
+      return NULL;
+    above = cl_path_dirname(proj);
+    root = cl_find_project_root(above);
+  }
+  return root;
+}
+
 /* Finds ROOT from `cwd`, then looks for an enclosing project, whose
  * workspace the found directory would be part of.  An empty `.cladding`
  * there is the mount point of the enclosing project's mask (created when a
@@ -345,11 +364,9 @@ static char *discover_root(const char *cwd)
   if (strcmp(proj, "/") == 0)
     return found;
   above = cl_path_dirname(proj);
-  outer = cl_find_project_root(above);
-  if (outer == NULL || !has_config(outer)) {
-    free(outer);
+  outer = find_configured_root(above);
+  if (outer == NULL)
     return found;
-  }
   if (!has_config(found)) {
     free(found);
     return outer;

@@ -148,6 +148,9 @@ static void err_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
     child->cap = child->cap ? child->cap * 2 : 8192;
     child->text = cl_xrealloc(child->text, child->cap);
   }
+  /* The buffer may stay unread (EOF or an error comes next), and the text
+   * is read as a string afterwards. */
+  child->text[child->len] = '\0';
   buf->base = child->text + child->len;
   buf->len = child->cap - child->len - 1;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """cladding-bridge pid files: their content with and without --setsid, and
---signal on live, missing, stale, malformed and unreadable files."""
+--signal on live, missing, stale, malformed and unreadable files, FIFOs
+and symbolic links."""
 
 import os
 import signal
@@ -155,10 +156,35 @@ class SignalModeTest(BridgeTestCase):
                 self.assertIn("malformed pid file", stderr)
 
     def test_unreadable_file_exits_1(self):
-        # A directory opens but cannot be read, also for root.
+        # A directory opens, but it is no pid file, also for root.
         status, _, stderr = run_bridge(["--signal", "TERM", "--pidfile", self.dir])
         self.assertEqual(status, 1)
-        self.assertIn('error="illegal operation on a directory"', stderr)
+        self.assertIn("pid file is not a regular file", stderr)
+
+    def test_fifo_does_not_block(self):
+        # A process that can write the directory may plant a FIFO, which a
+        # plain read would wait on for good.
+        fifo = self.path("planted.pid")
+        os.mkfifo(fifo)
+        status, _, stderr = run_bridge(["--signal", "TERM", "--pidfile", fifo])
+        self.assertEqual(status, 1)
+        self.assertIn("pid file is not a regular file", stderr)
+
+    def test_symlink_is_not_followed(self):
+        # The link points at a real pid file of a live process group; it
+        # must survive because the link is refused.
+        victim = subprocess.Popen(["sleep", "100"], start_new_session=True)
+        self.addCleanup(victim.wait)
+        self.addCleanup(victim.kill)
+        target = self.path("real.pid")
+        link = self.path("link.pid")
+        with open(target, "w") as file:
+            file.write("%d\n" % victim.pid)
+        os.symlink(target, link)
+        status, _, stderr = run_bridge(["--signal", "TERM", "--pidfile", link])
+        self.assertEqual(status, 1)
+        self.assertIn("event=signal-error pidfile=%s" % link, stderr)
+        self.assertIsNone(victim.poll())
 
 
 if __name__ == "__main__":

@@ -565,6 +565,29 @@ static void nested_project_discovery(void **state)
   assert_string_equal(after_warnings(r.err), expected);
   outcome_free(&r);
 
+  free(expected);
+
+  /* A planted one below the mask's mount point is still found inside the
+   * outer project's workspace. */
+  {
+    char *deep = cl_asprintf("%s/p/src/sub/.cladding", top);
+    char *deep_config = cl_path_join(deep, "cladding.json");
+    char *deep_dir = cl_asprintf("%s/p/src/sub", top);
+
+    harness_write(deep_config, "{}\n");
+    run_core(&r, dirs, deep_dir, (const char *[]){"where", NULL});
+    assert_int_equal(r.status, 0);
+    expected = cl_asprintf("warning: %s lies inside the workspace of the "
+                           "project in %s, where its agent can write; make "
+                           "sure you created it\n",
+                           deep, outer);
+    assert_string_equal(after_warnings(r.err), expected);
+    outcome_free(&r);
+    free(deep_dir);
+    free(deep_config);
+    free(deep);
+  }
+
   harness_rmtree(top);
   free(expected);
   free(sub);

@@ -32,8 +32,11 @@ without_separator(args) := array.slice(args, 1, count(args)) if args[0] == "--"
 
 without_separator(args) := args if args[0] != "--"
 
-# name, @scope/name, optionally followed by @version
+# name or @scope/name, optionally followed by @ and a version (optionally
+# after ~ or ^) or a tag. npm reads anything else after the @ (".evil",
+# "..", "~", "/x") as a local path and runs that directory's prepare script
+# even with --ignore-scripts.
 package_spec(p) if {
 	not startswith(p, "-")
-	regex.match(`^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9.^~<>=*|-]+)?$`, p)
+	regex.match(`^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*(@([~^]?[0-9][0-9A-Za-z.+-]*|[A-Za-z][A-Za-z0-9._-]*))?$`, p)
 }
