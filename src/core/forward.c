@@ -528,6 +528,12 @@ static int claim_dir(struct session *s)
   if (ret < 0) {
     cl_log(CLADDING_LOG_ERROR, "failed to lock %s: %s", s->lock_path,
            strerror(-ret));
+    /* Something in the agent may have replaced the directory or the lock
+     * with another kind of file; removing it frees the port. */
+    cl_log(CLADDING_LOG_HINT,
+           "remove %s/%s if nothing uses it, or run 'cladding down', then "
+           "'cladding up'",
+           s->parent_path, s->dir_name);
     cl_log(CLADDING_LOG_PLAIN, "failed to lock %s", s->lock_path);
     return 1;
   }
