@@ -239,7 +239,7 @@ struct cladding_services {
   int (*interrupted)(struct cladding_context *ctx);
 
   /* Runs one check step.  CLADDING_CHECK_LEGACY prints its findings and
-   * returns 0; `legacy_found` then tells whether to fail at the end.  Other
+   * returns 0; `legacy_found` then returns whether to fail at the end.  Other
    * steps return 0, or print their final line and return the status. */
   int (*check_step)(struct cladding_context *ctx,
                     enum cladding_check_step step);

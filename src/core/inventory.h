@@ -119,8 +119,8 @@ void cl_down_targets(const struct cl_inventory *inv, const char *name,
                      const char *canonical_root, struct cl_strv *containers,
                      struct cl_strv *pods);
 
-/* Tells whether the stderr of a failed `podman rm` or `podman pod rm` says
- * that the container or pod does not exist, so the removal counts as
+/* Tells whether the stderr of a failed `podman rm` or `podman pod rm`
+ * reports that the container or pod does not exist, so the removal counts as
  * done. */
 bool cl_podman_reports_missing(const char *stderr_text);
 

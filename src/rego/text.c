@@ -363,7 +363,7 @@ static bool translate_class(struct strbuf *sb, char c, bool in_bracket)
  * glibc's regcomp copies the repeated subtree for each count, so nested
  * counts multiply its memory; RE2 limits repeat counts to 1000 as well. */
 #define REGEX_MAX_REPEAT 1000
-/* Longest pattern accepted, in bytes. */
+/* Maximum pattern length, in bytes. */
 #define REGEX_MAX_LENGTH 4096
 
 /* Rejects patterns that would make glibc's regcomp take unbounded time or
