@@ -659,21 +659,35 @@ static int wait_generation(struct cladding_context *ctx, const char *proxy,
   const struct cl_runtime_spec *spec = cl_context_spec(ctx);
   cleanup_free char *host = cl_proxy_probe_host(generation);
   double deadline = now_seconds() + timeout;
+  const char *unreachable = NULL;
 
   for (;;) {
     bool live = true;
 
+    unreachable = NULL;
     for (size_t i = 0; live && i < spec->listener_count; i++) {
       cleanup_free char *path =
           cl_path_join(spec->sockets_dir, spec->listeners[i].socket);
+      int reply = cl_ops_probe_proxy(path, host, 2000);
 
-      live = cl_ops_probe_proxy(path, host, 2000) == 0;
+      live = reply == 0;
+      if (reply < 0)
+        unreachable = spec->listeners[i].socket;
     }
     if (live)
       return 0;
     if (now_seconds() >= deadline)
       break;
     usleep(100 * 1000);
+  }
+  /* A socket that takes no connection says nothing about Squid. */
+  if (unreachable != NULL) {
+    cl_log(CLADDING_LOG_ERROR,
+           "socket %s did not accept connections within %d s, so the new "
+           "configuration could not be confirmed",
+           unreachable, timeout);
+    cl_log(CLADDING_LOG_HINT, "run 'cladding down', then 'cladding up'");
+    return cl_fail(err, 1, "squid did not load the new configuration");
   }
   cl_log(CLADDING_LOG_ERROR,
          "squid did not load the new configuration within %d s", timeout);

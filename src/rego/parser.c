@@ -27,6 +27,7 @@ struct parser {
   int nest;        /* bracket depth of the current expression */
   int no_bar_nest; /* '|' ends the item at this depth (comprehensions) */
   int depth;       /* recursion depth, bounded by MAX_NESTING */
+  int retries;     /* times a comprehension was read again, see may_retry */
 };
 
 void rego_set_error(struct rego_error *err, int code, const char *fmt, ...)
@@ -72,6 +73,18 @@ static void *fail_at(struct parser *p, struct token *t, const char *fmt, ...)
   vsnprintf(p->err_msg, sizeof(p->err_msg), fmt, ap);
   va_end(ap);
   return NULL;
+}
+
+/* Most re-reads of a failed comprehension per module.  Each one re-parses
+ * the enclosing item, so without a bound nested failing comprehensions
+ * cost time exponential in their depth (found by the fuzzer). */
+#define MAX_RETRIES 256
+
+/* Tells whether the parser may read an item again after a failed
+ * comprehension; past MAX_RETRIES the first error stands. */
+static bool may_retry(struct parser *p)
+{
+  return ++p->retries <= MAX_RETRIES;
 }
 
 static const char *tok_desc(struct token *t)
@@ -262,6 +275,8 @@ static struct term *parse_array(struct parser *p)
     }
     /* Not a comprehension: read the item again with '|' as union. */
     (void)bar;
+    if (!may_retry(p))
+      return NULL;
     p->failed = false;
     p->pos = item_start;
     first = parse_expr(p);
@@ -330,6 +345,8 @@ static struct term *parse_brace(struct parser *p)
       t->compr.body = body;
       return t;
     }
+    if (!may_retry(p))
+      return NULL;
     p->failed = false;
     p->pos = item_start;
     first = parse_expr(p);
@@ -962,6 +979,8 @@ static struct body *parse_if_body(struct parser *p)
       b->n = 1;
       return b;
     }
+    if (!l && !may_retry(p))
+      return NULL;
     p->failed = false;
     p->pos = save;
     return parse_braced_body(p);
