@@ -687,7 +687,7 @@ static int wait_generation(struct cladding_context *ctx, const char *proxy,
            "configuration could not be confirmed",
            unreachable, timeout);
     cl_log(CLADDING_LOG_HINT, "run 'cladding down', then 'cladding up'");
-    return cl_fail(err, 1, "squid did not load the new configuration");
+    return cl_fail(err, 1, "could not confirm the new proxy configuration");
   }
   cl_log(CLADDING_LOG_ERROR,
          "squid did not load the new configuration within %d s", timeout);
