@@ -2,8 +2,8 @@
 # Builds the example plugin out of tree against an installed cladding and
 # checks that the installed binary loads it.
 #   check-installed.sh PREFIX SRCDIR
-# PREFIX is the installation prefix (its lib/pkgconfig must hold
-# cladding-plugin.pc); SRCDIR holds hello.c and the Makefile.
+# PREFIX is the installation prefix, whose lib/pkgconfig must contain
+# cladding-plugin.pc. SRCDIR contains hello.c and the Makefile.
 set -eu
 prefix=$1
 srcdir=$2

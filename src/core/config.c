@@ -291,8 +291,8 @@ static int load_components(const struct loader *ld, json_t *top)
 
 /* Tells whether the dotted-quad `address` is in 127.0.0.0/8 or is 0.0.0.0,
  * which Linux connects to the local host.  Inside the proxy pod both reach
- * Squid's own listeners, whose port tells the agent and the nw-sandbox
- * apart.  cl_is_ipv4() rejects leading zeros, so the prefix test matches
+ * Squid's own listeners, whose port identifies the agent or the
+ * nw-sandbox.  cl_is_ipv4() rejects leading zeros, so the prefix test matches
  * every spelling of 127.0.0.0/8. */
 static bool is_loopback_ipv4(const char *address)
 {

@@ -260,7 +260,7 @@ static char *root_inside(const char *source, const char *target,
 }
 
 /* Covers ROOT with the empty mask in every bind mount that contains it.
- * The agent's default workspace already has its mask; a custom mount of a
+ * The agent's default workspace already has its mask.  A custom mount of a
  * parent of ROOT, in any component, would otherwise show cladding's state
  * and the socket directories of the other identities. */
 static void mask_root(struct cl_volume_list *list, const char *root,

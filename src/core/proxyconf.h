@@ -107,7 +107,7 @@ int cl_proxy_generation_new(char out[CL_PROXY_GENERATION_SIZE]);
 
 /* Returns the probe hostname of a generation,
  * `g<generation>.cladding-probe.invalid`, for which squid.conf makes Squid
- * reset the connection instead of answering 403. */
+ * reset the connection instead of replying 403. */
 char *cl_proxy_probe_host(const char *generation);
 
 /* Writes the lists and squid.conf into ROOT/runtime/proxy (created if

@@ -447,8 +447,8 @@ static char **build_run_argv(const struct build_state *b,
     push_pair(&argv, "--network", "none");
     push_user_flags(&argv, b->id);
     /* The agent and the sandboxes need no capability.  Rootful Podman runs
-     * them as uid 0, and without this they could create device nodes or
-     * chown files in the host directories they mount; no-new-privileges
+     * them as uid 0, so without this they could create device nodes or
+     * chown files in the host directories they mount.  no-new-privileges
      * keeps setuid binaries of the image from gaining any back. */
     push_pair(&argv, "--cap-drop", "all");
     push_pair(&argv, "--security-opt", "no-new-privileges");

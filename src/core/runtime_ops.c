@@ -680,7 +680,7 @@ static int wait_generation(struct cladding_context *ctx, const char *proxy,
       break;
     usleep(100 * 1000);
   }
-  /* A socket that takes no connection says nothing about Squid. */
+  /* A socket that accepts no connection cannot show whether Squid reloaded. */
   if (unreachable != NULL) {
     cl_log(CLADDING_LOG_ERROR,
            "socket %s did not accept connections within %d s, so the new "

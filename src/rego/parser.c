@@ -81,7 +81,7 @@ static void *fail_at(struct parser *p, struct token *t, const char *fmt, ...)
 #define MAX_RETRIES 256
 
 /* Tells whether the parser may read an item again after a failed
- * comprehension; past MAX_RETRIES the first error stands. */
+ * comprehension; past MAX_RETRIES the first error is kept. */
 static bool may_retry(struct parser *p)
 {
   return ++p->retries <= MAX_RETRIES;

@@ -4,7 +4,7 @@
 Serves GET and HEAD on every port given on the command line; a port
 followed by ":tls" serves HTTPS with the certificate in /srv/cert.pem.
 Every response body is "origin <Host header> port <port>\n", so a test
-sees which name and port a request reached.
+can check which name and port a request reached.
 """
 import http.server
 import socketserver
